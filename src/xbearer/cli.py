@@ -1,0 +1,64 @@
+"""Command line: the same token request outside GitHub Actions."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__, config
+from .client import Credentials, Endpoint, request_token
+from .errors import ActionError
+
+KEY_VAR, SECRET_VAR = "X_API_KEY", "X_API_SECRET"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m xbearer",
+        description="Exchange an X app's API key and secret for an app-only bearer token. "
+        f"The key and secret come from ${KEY_VAR} and ${SECRET_VAR}, or from a hidden prompt; "
+        "never from the command line. The token goes to standard output only.",
+    )
+    parser.add_argument("--api-url", default=config.DEFAULT_API_URL, help="API base URL")
+    parser.add_argument("--timeout", default="10", help="seconds per attempt (default 10)")
+    parser.add_argument("--retries", default="3", help="retries after the first attempt (default 3)")
+    parser.add_argument("--ca-bundle", default="", help="PEM bundle of CA certificates to trust")
+    parser.add_argument("--json", action="store_true", help="print token_type and access_token as JSON")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def _secret(var: str, prompt: str) -> str:
+    value = os.environ.get(var, "")
+    if not value and sys.stdin.isatty():
+        value = getpass.getpass(f"{prompt}: ")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the bearer token (or JSON); errors go to stderr with exit code 1."""
+    args = _parser().parse_args(argv)
+    raw = {
+        "api-key": _secret(KEY_VAR, "API key"),
+        "api-secret": _secret(SECRET_VAR, "API secret key"),
+        "api-url": args.api_url,
+        "timeout": args.timeout,
+        "retries": args.retries,
+        "ca-bundle": args.ca_bundle,
+    }
+    try:
+        settings = config.load(raw, invalidate=False, workspace=Path.cwd())
+        endpoint = Endpoint(settings.api_url, settings.timeout, settings.retries, settings.ca_bundle)
+        token = request_token(Credentials(settings.api_key, settings.api_secret), endpoint)
+    except ActionError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"token_type": "bearer", "access_token": token.value}))
+    else:
+        print(token.value)
+    return 0

@@ -1,0 +1,88 @@
+"""Seal the token for a later job: Argon2id key from a passphrase, XChaCha20-Poly1305.
+
+A sealed value is ``v1.`` + base64url(salt | check | nonce | ciphertext+tag | sum):
+``check`` (8 bytes derived with the key) tells a wrong passphrase from an altered
+value, and ``sum`` (BLAKE2b-32 of all before it) catches truncation and typos
+before the costly key derivation.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import unicodedata
+
+from nacl import bindings, exceptions, pwhash, utils
+
+from .errors import ActionError
+
+VERSION = "v1"
+SALT, CHECK, NONCE, TAG, SUM = 16, 8, 24, 16, 4
+OPSLIMIT = 3
+MEMLIMIT = 64 * 1024 * 1024  # memory-hard: 64 MiB per guess
+_SEALED = re.compile(r"(v\d+)\.([A-Za-z0-9_-]+)")
+
+
+class SealError(ActionError):
+    """A sealed value that cannot be opened; the message says why."""
+
+
+def _derive(passphrase: str, salt: bytes) -> tuple[bytes, bytes]:
+    secret = unicodedata.normalize("NFC", passphrase).encode()
+    out = pwhash.argon2id.kdf(32 + CHECK, secret, salt, opslimit=OPSLIMIT, memlimit=MEMLIMIT)
+    return out[:32], out[32:]
+
+
+def _sum(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=SUM).digest()
+
+
+def seal(token: str, passphrase: str) -> str:
+    """Encrypt the token; fresh salt and nonce every time."""
+    salt, nonce = utils.random(SALT), utils.random(NONCE)
+    key, check = _derive(passphrase, salt)
+    header = salt + check + nonce
+    ciphertext = bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
+        token.encode(), VERSION.encode() + header, nonce, key
+    )
+    blob = header + ciphertext
+    return f"{VERSION}.{base64.urlsafe_b64encode(blob + _sum(blob)).decode().rstrip('=')}"
+
+
+def unseal(sealed: str, passphrase: str) -> str:
+    """Decrypt a value made by seal(); SealError says what is wrong with it."""
+    match = _SEALED.fullmatch(sealed.strip())
+    if not match:
+        raise SealError(
+            "sealed-bearer is not a sealed value (it should start with 'v1.'): pass the "
+            "sealed-bearer output of the minting job unchanged."
+        )
+    version, text = match.groups()
+    if version != VERSION:
+        raise SealError(
+            f"sealed-bearer has version {version}; this version of the action reads "
+            f"{VERSION}: use the same action version in both jobs."
+        )
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise SealError("sealed-bearer is truncated or altered: its encoding is broken.") from None
+    blob, total = raw[:-SUM], raw[-SUM:]
+    if len(raw) < SALT + CHECK + NONCE + TAG + 1 + SUM:
+        raise SealError("sealed-bearer is truncated: pass the whole sealed-bearer output.")
+    if not hmac.compare_digest(_sum(blob), total):
+        raise SealError("sealed-bearer is truncated or altered: its checksum does not match.")
+    salt, check, nonce = blob[:SALT], blob[SALT : SALT + CHECK], blob[SALT + CHECK : SALT + CHECK + NONCE]
+    key, expected = _derive(passphrase, salt)
+    if not hmac.compare_digest(check, expected):
+        raise SealError("Wrong passphrase for sealed-bearer: use the one the minting job used.")
+    try:
+        plain = bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            blob[SALT + CHECK + NONCE :], VERSION.encode() + blob[: SALT + CHECK + NONCE], nonce, key
+        )
+    except exceptions.CryptoError:
+        raise SealError("sealed-bearer was tampered with: it fails authentication.") from None
+    return plain.decode()

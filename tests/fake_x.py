@@ -1,0 +1,309 @@
+"""A fake X API on loopback: oauth2/token, oauth2/invalidate_token, GET /2/tweets.
+
+It checks requests as X does (Basic credential, grant_type, OAuth 1.0a
+signatures), answers with X's real error bodies, and can be told to misbehave
+with a queue of faults, one per token request. Run it as a script for the demo:
+``python tests/fake_x.py --port 8080`` (plain HTTP on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gzip
+import json
+import socket
+import ssl
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+API_KEY = "xvz1evFS4wEEPTGEFPHBog"
+API_SECRET = "L8qq9PZyRg6ieKGEKhZolGC0vJWLw8iEJ88DRdyOg"
+ACCESS_TOKEN = "6253282-eWudHldSbIaelX7swmsiHImEL4KinwaGloHANdrY"
+ACCESS_TOKEN_SECRET = "2EEfA6BG3ly3sR3RjE0IBSnlQu4ZrUzPiYKmrkVU"
+# X's documented example token: percent-encoded, with %2B, %2F and %3D in it.
+TOKEN = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"
+
+ERR_99 = (403, 99, "Unable to verify your credentials", "authenticity_token_error")
+ERR_170 = (403, 170, "Missing required parameter: grant_type", "forbidden_missing_parameter")
+ERR_32 = (401, 32, "Could not authenticate you.", None)
+ERR_89 = (401, 89, "Invalid or expired token.", None)
+ERR_88 = (429, 88, "Rate limit exceeded", None)
+ERR_130 = (503, 130, "Over capacity", None)
+
+
+def x_error(code: int, message: str, label: str | None = None) -> bytes:
+    """An error body as X writes it."""
+    item: dict[str, Any] = {"code": code, "message": message}
+    if label:
+        item["label"] = label
+    return json.dumps({"errors": [item]}).encode()
+
+
+@dataclass
+class Seen:
+    """One request as the fake received it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+
+@dataclass
+class FakeX:
+    """State shared by the handler threads; tests change it between runs."""
+
+    key: str = API_KEY
+    secret: str = API_SECRET
+    token: str = TOKEN
+    faults: list[str] = field(default_factory=list)
+    requests: list[Seen] = field(default_factory=list)
+    revoked: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_fault(self) -> str:
+        with self.lock:
+            return self.faults.pop(0) if self.faults else "ok"
+
+    def token_requests(self) -> list[Seen]:
+        return [r for r in self.requests if r.path.startswith("/oauth2/token")]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+        """Quiet: tests read the fake's record instead."""
+
+    # -- plumbing -----------------------------------------------------------
+    def _record(self) -> Seen:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        seen = Seen(self.command, self.path, dict(self.headers.items()), body, time.monotonic())
+        self.server.fake.requests.append(seen)
+        return seen
+
+    def _send(self, status: int, body: bytes, ctype: str = "application/json;charset=utf-8",
+              headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _error(self, err: tuple[int, int, str, str | None], headers: dict[str, str] | None = None) -> None:
+        status, code, message, label = err
+        self._send(status, x_error(code, message, label), headers=headers)
+
+    def _reset(self) -> None:
+        """Close with RST instead of FIN."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def _basic_ok(self, headers: dict[str, str]) -> bool:
+        fake = self.server.fake
+        auth = headers.get("Authorization", "")
+        if not auth.startswith("Basic "):
+            return False
+        try:
+            key, _, secret = base64.b64decode(auth[6:], validate=True).decode().partition(":")
+        except ValueError:
+            return False
+        return (unquote(key), unquote(secret)) == (fake.key, fake.secret)
+
+    # -- endpoints ----------------------------------------------------------
+    def do_POST(self) -> None:
+        seen = self._record()
+        path = urlsplit(self.path).path
+        if path == "/oauth2/token":
+            self._token(seen)
+        elif path == "/oauth2/invalidate_token":
+            self._invalidate(seen)
+        else:
+            self._send(404, x_error(34, "Sorry, that page does not exist"))
+
+    def do_GET(self) -> None:
+        self._record()
+        parts = urlsplit(self.path)
+        if parts.path != "/2/tweets":
+            self._send(404, x_error(34, "Sorry, that page does not exist"))
+            return
+        auth = self.headers.get("Authorization", "")
+        fake = self.server.fake
+        if auth != f"Bearer {fake.token}" or fake.token in fake.revoked:
+            self._error(ERR_89)
+            return
+        ids = parse_qs(parts.query).get("ids", ["20"])[0]
+        self._send(200, json.dumps({"data": [{"id": ids, "text": "just setting up my twttr"}]}).encode())
+
+    def _token(self, seen: Seen) -> None:
+        fake = self.server.fake
+        fault = fake.next_fault()
+        if self._fault(fault):
+            return
+        if not self._basic_ok(seen.headers):
+            self._error(ERR_99)
+            return
+        if parse_qs(seen.body.decode("utf-8", "replace")).get("grant_type") != ["client_credentials"]:
+            self._error(ERR_170)
+            return
+        body = {"token_type": "bearer", "access_token": fake.token}
+        self._send(200, json.dumps(body).encode())
+
+    def _invalidate(self, seen: Seen) -> None:
+        fake = self.server.fake
+        auth = seen.headers.get("Authorization", "")
+        if auth.startswith("OAuth "):
+            ok = _oauth1_valid(self, seen)
+            token = parse_qs(urlsplit(self.path).query).get("access_token", [""])[0]
+        else:
+            ok = self._basic_ok(seen.headers)
+            token = parse_qs(seen.body.decode("utf-8", "replace")).get("access_token", [""])[0]
+        if not ok:
+            self._error(ERR_32)
+            return
+        if token != unquote(fake.token) or fake.token in fake.revoked:
+            self._error(ERR_89)
+            return
+        fake.revoked.add(fake.token)
+        self._send(200, json.dumps({"access_token": fake.token}).encode())
+
+    # -- faults -------------------------------------------------------------
+    def _fault(self, fault: str) -> bool:
+        """Act out one fault; False means answer normally."""
+        fake = self.server.fake
+        name, _, arg = fault.partition(":")
+        if name == "ok":
+            return False
+        if name == "status":  # e.g. status:500
+            self._send(int(arg), b'{"errors":[{"message":"Internal error","code":131}]}')
+        elif name == "html":  # e.g. html:502, html:200
+            self._send(int(arg), b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html")
+        elif name == "overcapacity":
+            self._error(ERR_130)
+        elif name == "retry-after":  # 429 with Retry-After seconds
+            self._error(ERR_88, {"Retry-After": arg or "1"})
+        elif name == "reset-at":  # 429 with only x-rate-limit-reset, arg seconds from now
+            reset = str(int(time.time()) + int(arg or "1"))
+            self._error(ERR_88, {"x-rate-limit-reset": reset, "x-rate-limit-remaining": "0"})
+        elif name == "reset":  # connection reset before any response
+            self._reset()
+        elif name == "reset-mid":  # headers, half the body, then RST
+            body = json.dumps({"token_type": "bearer", "access_token": fake.token}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[:10])
+            self.wfile.flush()
+            self._reset()
+        elif name == "slow":  # answer only after arg seconds
+            time.sleep(float(arg or "3"))
+            return False
+        elif name == "truncated":  # Content-Length promises more than is sent
+            body = json.dumps({"token_type": "bearer", "access_token": fake.token}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body) + 50))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_WR)
+        elif name == "gzip":
+            body = gzip.compress(json.dumps({"token_type": "bearer", "access_token": fake.token}).encode())
+            self._send(200, body, headers={"Content-Encoding": "gzip"})
+        elif name == "huge":  # 8 MiB JSON-looking body
+            self._send(200, b'{"token_type":"bearer","access_token":"' + b"A" * (8 << 20) + b'"}')
+        elif name == "json":  # a given JSON document as the 200 body
+            self._send(200, arg.encode())
+        elif name == "token":  # a given access_token value
+            self._send(200, json.dumps({"token_type": "bearer", "access_token": arg}).encode())
+        elif name == "redirect":  # 307 to another host
+            self._send(307, b"", headers={"Location": f"http://{arg or '127.0.0.2'}/oauth2/token"})
+        elif name == "echo-auth":  # an error body echoing the Authorization header
+            echoed = self.headers.get("Authorization", "")
+            self._send(400, x_error(214, f"Bad request from {echoed}"))
+        else:
+            raise ValueError(f"unknown fault {fault!r}")
+        return True
+
+
+def _oauth1_valid(handler: Handler, seen: Seen) -> bool:
+    """Verify an OAuth 1.0a HMAC-SHA1 signature as X would, with oauthlib."""
+    from oauthlib.oauth1.rfc5849 import signature
+    from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
+    from oauthlib.common import Request
+
+    server = handler.server
+    scheme = "https" if server.tls else "http"
+    host = seen.headers.get("Host", "")
+    uri = f"{scheme}://{host}{seen.path}"
+    params = dict(parse_authorization_header(seen.headers["Authorization"]))
+    if (params.get("oauth_consumer_key"), params.get("oauth_token")) != (server.fake.key, ACCESS_TOKEN):
+        return False
+    if params.get("oauth_signature_method") != "HMAC-SHA1":
+        return False
+    request = Request(uri, "POST", seen.body or None, seen.headers)
+    request.params = signature.collect_parameters(  # type: ignore[attr-defined]
+        uri_query=urlsplit(uri).query, headers=seen.headers, exclude_oauth_signature=True
+    )
+    request.signature = unquote(params.get("oauth_signature", ""))  # type: ignore[attr-defined]
+    return signature.verify_hmac_sha1(request, server.fake.secret, ACCESS_TOKEN_SECRET)
+
+
+class Server(ThreadingHTTPServer):
+    """The HTTP(S) server; `fake` holds the state."""
+
+    daemon_threads = True
+
+    def __init__(self, fake: FakeX, host: str = "127.0.0.1", port: int = 0,
+                 tls: ssl.SSLContext | None = None) -> None:
+        if ":" in host:
+            self.address_family = socket.AF_INET6
+        super().__init__((host, port), Handler)
+        self.fake = fake
+        self.context = tls
+        self.tls = tls is not None
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept; the TLS handshake happens in the handler's thread, on first read."""
+        sock, addr = self.socket.accept()
+        if self.context is not None:
+            sock = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Faults break connections on purpose: stay quiet."""
+
+    def start(self) -> str:
+        """Serve in a thread; return the base URL."""
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        host, port = self.server_address[:2]
+        host_text = f"[{host}]" if ":" in str(host) else str(host)
+        return f"{'https' if self.tls else 'http'}://{host_text}:{port}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--fault", action="append", default=[], help="queue a fault, e.g. status:503")
+    args = parser.parse_args()
+    server = Server(FakeX(faults=args.fault), port=args.port)
+    print(f"fake X API on http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

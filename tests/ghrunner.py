@@ -1,0 +1,196 @@
+"""Run the action as GitHub's runner does, and read what it left as the runner would.
+
+- `run()` starts the entry point (a local subprocess, or the built image with the
+  runner's mounts and variables), with INPUT_* variables and file-command files.
+- `parse_file_command()` reads GITHUB_OUTPUT/ENV/STATE with the runner's rules.
+- `shown()` replays the log: `::add-mask::` takes effect from its line on,
+  `secrets.*` inputs are masked from the start, command data is unescaped.
+- `assert_no_leak()` is the leak scanner every test that runs the action uses.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+ROOT = Path(__file__).resolve().parent.parent
+FILE_COMMANDS = ("OUTPUT", "ENV", "STATE", "STEP_SUMMARY")
+SECRET_INPUTS = ("api-key", "api-secret", "passphrase", "access-token", "access-token-secret")
+_COMMAND = re.compile(r"::([A-Za-z-]+)(?: [^:]*)?::(.*)")
+
+
+@dataclass
+class Run:
+    """What one step left behind."""
+
+    rc: int
+    log: str
+    files: dict[str, str]
+    inputs: dict[str, str]
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return parse_file_command(self.files["OUTPUT"])
+
+    @property
+    def env(self) -> dict[str, str]:
+        return parse_file_command(self.files["ENV"])
+
+    @property
+    def state(self) -> dict[str, str]:
+        return parse_file_command(self.files["STATE"])
+
+    @property
+    def summary(self) -> str:
+        return self.files["STEP_SUMMARY"]
+
+    def annotations(self, kind: str) -> list[str]:
+        return [data for cmd, data in commands(self.log) if cmd == kind]
+
+
+def run(
+    inputs: Mapping[str, str],
+    *,
+    post: bool = False,
+    state: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    image: str | None = None,
+    workspace: Path | None = None,
+    timeout: float = 120,
+) -> Run:
+    """Run the main (or post) step with these inputs; the log holds stdout and stderr in order."""
+    with tempfile.TemporaryDirectory() as tmp:
+        commands_dir = Path(tmp)
+        names = {kind: f"{kind.lower()}_file" for kind in FILE_COMMANDS}
+        for name in names.values():
+            (commands_dir / name).touch()
+        variables = {f"INPUT_{k.upper()}": v for k, v in inputs.items()}
+        variables.update({f"STATE_{k}": v for k, v in (state or {}).items()})
+        variables.update(env or {})
+        ws = workspace or ROOT
+        if image:
+            inside = {f"GITHUB_{k}": f"/github/file_commands/{n}" for k, n in names.items()}
+            variables.update(inside, GITHUB_WORKSPACE="/github/workspace", GITHUB_ACTIONS="true", CI="true")
+            cmd = ["docker", "run", "--rm", "--network", "host", "--workdir", "/github/workspace",
+                   "-v", f"{commands_dir}:/github/file_commands", "-v", f"{ws}:/github/workspace"]
+            for name in variables:
+                cmd += ["-e", name]
+            if post:
+                cmd += ["--entrypoint", "/app/bin/post"]
+            cmd.append(image)
+            child_env = {**os.environ, **variables}
+            cwd = ROOT
+        else:
+            variables.update({f"GITHUB_{k}": str(commands_dir / n) for k, n in names.items()})
+            variables.update(GITHUB_WORKSPACE=str(ws))
+            cmd = [sys.executable, str(ROOT / "src" / "bin" / ("post" if post else "main"))]
+            keep = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_", "STATE_"))}
+            child_env = {**keep, "PYTHONPATH": str(ROOT / "src"), **variables}
+            cwd = ws
+        proc = subprocess.run(cmd, env=child_env, cwd=cwd, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=timeout, check=False)
+        files = {k: (commands_dir / n).read_text() for k, n in names.items()}
+    return Run(proc.returncode, proc.stdout.decode("utf-8", "replace"), files, dict(inputs))
+
+
+def parse_file_command(text: str) -> dict[str, str]:
+    """Parse a GITHUB_OUTPUT-style file: `name<<DELIM` heredocs and `name=value` lines."""
+    result: dict[str, str] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line:
+            continue
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delim = line.split("<<", 1)
+            assert name and delim, f"malformed heredoc line {i}"
+            body: list[str] = []
+            while i < len(lines) and lines[i] != delim:
+                body.append(lines[i])
+                i += 1
+            assert i < len(lines), f"heredoc {name!r} has no closing delimiter"
+            i += 1
+            result[name] = "\n".join(body)
+        else:
+            assert "=" in line, f"malformed file-command line {i}"
+            name, value = line.split("=", 1)
+            result[name] = value
+    return result
+
+
+def _unescape(data: str) -> str:
+    return data.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
+
+
+def commands(log: str) -> list[tuple[str, str]]:
+    """The workflow commands in a log, data unescaped as the runner does."""
+    found = []
+    for line in log.splitlines():
+        match = _COMMAND.fullmatch(line.lstrip())
+        if match:
+            found.append((match.group(1), _unescape(match.group(2))))
+    return found
+
+
+def _mask(line: str, masks: Iterable[str]) -> str:
+    spans = sorted(
+        (m.start(), m.start() + len(secret))
+        for secret in masks if secret
+        for m in re.finditer(re.escape(secret), line)
+    )
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in reversed(merged):
+        line = line[:start] + "***" + line[end:]
+    return line
+
+
+def shown(log: str, inputs: Mapping[str, str]) -> list[str]:
+    """The log as the runner would show it."""
+    masks = {inputs[name] for name in SECRET_INPUTS if inputs.get(name)}
+    lines = []
+    for raw in log.splitlines():
+        match = _COMMAND.fullmatch(raw.lstrip())
+        if match and match.group(1) == "add-mask":
+            masks.add(_unescape(match.group(2)))
+            continue
+        text = f"[{match.group(1)}] {_unescape(match.group(2))}" if match else raw
+        lines.extend(_mask(part, masks) for part in text.split("\n"))
+    return lines
+
+
+def secret_forms(inputs: Mapping[str, str], tokens: Iterable[str] = ()) -> dict[str, str]:
+    """Every form of every secret that must never show: name -> value."""
+    forms = {name: inputs[name] for name in SECRET_INPUTS if inputs.get(name)}
+    key, secret = inputs.get("api-key", ""), inputs.get("api-secret", "")
+    if key and secret:
+        forms["basic (RFC 1738)"] = base64.b64encode(
+            f"{quote(key, safe='')}:{quote(secret, safe='')}".encode()).decode()
+        forms["basic (raw)"] = base64.b64encode(f"{key}:{secret}".encode()).decode()
+    for n, token in enumerate(tokens):
+        forms[f"token {n}"] = token
+        forms[f"token {n} decoded"] = unquote(token)
+    return forms
+
+
+def assert_no_leak(result: Run, tokens: Iterable[str] = ()) -> None:
+    """Fail if any secret form shows in clear in the log as the runner would show it."""
+    forms = secret_forms(result.inputs, tokens)
+    for number, line in enumerate(shown(result.log, result.inputs), 1):
+        for name, value in forms.items():
+            # The failure text names the secret, never its value.
+            assert value not in line, f"leak: {name} in clear on shown log line {number}"
