@@ -1,0 +1,88 @@
+"""Fixtures: the fake X API over HTTP and HTTPS on loopback, and a leak-checked runner."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+
+import ghrunner
+from fake_x import API_KEY, API_SECRET, FakeX, Server
+
+STANDIN = "local/python-standin:3.13"
+IMAGE = "xbearer:test"
+
+
+class Api:
+    """A running fake X API: its state and base URL."""
+
+    def __init__(self, fake: FakeX, url: str, server: Server) -> None:
+        self.fake, self.url, self.server = fake, url, server
+
+    def inputs(self, **extra: str) -> dict[str, str]:
+        """Inputs for a run against this fake: its key, secret and URL, plus extra."""
+        base = {"api-key": API_KEY, "api-secret": API_SECRET, "api-url": self.url,
+                "timeout": "2", "retries": "3"}
+        base.update({k.replace("_", "-"): v for k, v in extra.items()})
+        return base
+
+
+def _serve(tls: Any = None, host: str = "127.0.0.1") -> Iterator[Api]:
+    fake = FakeX()
+    server = Server(fake, host=host, tls=tls)
+    url = server.start()
+    yield Api(fake, url, server)
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def api() -> Iterator[Api]:
+    """The fake X API over plain HTTP on 127.0.0.1 (allowed: loopback)."""
+    yield from _serve()
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_api(ca: trustme.CA, tmp_path: Path) -> Iterator[Api]:
+    """The fake X API over HTTPS with a test CA; tmp_path/ca.pem trusts it."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost", "::1").configure_cert(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    yield from _serve(context)
+
+
+@pytest.fixture
+def run(api: Api) -> Callable[..., ghrunner.Run]:
+    """Run the action locally; every run is scanned for leaks of every secret form."""
+
+    def _run(inputs: dict[str, str], **kwargs: Any) -> ghrunner.Run:
+        env = {"RUNNER_DEBUG": "1", **kwargs.pop("env", {})}
+        result = ghrunner.run(inputs, env=env, **kwargs)
+        ghrunner.assert_no_leak(result, [api.fake.token, *kwargs.get("state", {}).values()])
+        return result
+
+    return _run
+
+
+@pytest.fixture(scope="session")
+def image() -> str:
+    """The action's image, built from the Dockerfile on the offline stand-in base."""
+    assert shutil.which("docker"), "docker is needed: run ../shared/testbed/docker-up"
+    root = ghrunner.ROOT
+    subprocess.run(
+        ["docker", "build", "-q", "--network", "host", "--build-arg", f"BASE={STANDIN}",
+         "-t", IMAGE, str(root)],
+        check=True, stdout=subprocess.DEVNULL,
+    )
+    return IMAGE

@@ -1,0 +1,64 @@
+"""A minimal HTTPS (CONNECT) proxy on loopback that records the tunnels it opens."""
+
+from __future__ import annotations
+
+import select
+import socket
+import socketserver
+import threading
+from types import TracebackType
+
+
+class _Tunnel(socketserver.BaseRequestHandler):
+    server: _Server
+
+    def handle(self) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.request.recv(4096)
+            if not chunk:
+                return
+            head += chunk
+        method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+        host, _, port = target.rpartition(":")
+        if method != "CONNECT" or host not in ("127.0.0.1", "localhost"):
+            self.request.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+            return
+        self.server.seen.append(target)
+        with socket.create_connection((host, int(port)), timeout=10) as upstream:
+            self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            peers = {self.request: upstream, upstream: self.request}
+            while True:
+                ready, _, _ = select.select(list(peers), [], [], 10)
+                if not ready:
+                    return
+                for sock in ready:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    peers[sock].sendall(data)
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    seen: list[str]
+
+
+class ConnectProxy:
+    """`with ConnectProxy() as proxy:` proxy.url for HTTPS_PROXY, proxy.seen for tunnels."""
+
+    def __enter__(self) -> ConnectProxy:
+        self._server = _Server(("127.0.0.1", 0), _Tunnel)
+        self._server.seen = []
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self
+
+    @property
+    def seen(self) -> list[str]:
+        return self._server.seen
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,141 @@
+"""The core: the request exactly as X documents it, the outputs, the masks, the errors."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+import ghrunner
+from conftest import Api
+from fake_x import API_KEY, API_SECRET, TOKEN, FakeX, Server
+from xbearer.client import USER_AGENT, Credentials, Endpoint, request_token
+
+
+def test_request_matches_the_documented_curl_command(api: Api) -> None:
+    # The seed's own command, run for real against the fake, then ours.
+    subprocess.run(
+        ["curl", "-sS", "-u", f"{API_KEY}:{API_SECRET}", "--data", "grant_type=client_credentials",
+         f"{api.url}/oauth2/token"],
+        check=True, stdout=subprocess.DEVNULL,
+    )
+    token = request_token(Credentials(API_KEY, API_SECRET), Endpoint(api.url, 5, 0))
+    assert token.value == TOKEN
+    theirs, ours = api.fake.requests
+    assert (ours.method, ours.path, ours.body) == (theirs.method, theirs.path, theirs.body)
+    assert ours.headers["Authorization"] == theirs.headers["Authorization"]
+    media = ours.headers["Content-Type"].split(";")
+    assert media[0] == theirs.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert media[1:] == ["charset=UTF-8"]
+    assert ours.headers["User-Agent"] == USER_AGENT
+    assert USER_AGENT.startswith("x-bearer-token-action/")
+
+
+def test_key_and_secret_are_rfc1738_encoded_before_base64() -> None:
+    creds = Credentials("key with/slash", "sec:ret+é")
+    decoded = base64.b64decode(creds.basic).decode()
+    assert decoded == "key%20with%2Fslash:sec%3Aret%2B%C3%A9"
+
+
+def test_special_characters_in_credentials_reach_the_api_intact(api: Api) -> None:
+    api.fake.key, api.fake.secret = "k:ey/1", "s e+cret"
+    token = request_token(Credentials("k:ey/1", "s e+cret"), Endpoint(api.url, 5, 0))
+    assert token.value == TOKEN
+
+
+def test_action_outputs_the_token_exactly_as_received_and_masks_both_forms(run, api: Api) -> None:
+    result = run(api.inputs())
+    assert result.rc == 0, result.log
+    assert result.outputs == {"bearer": TOKEN, "token-type": "bearer"}
+    masks = [data for cmd, data in ghrunner.commands(result.log) if cmd == "add-mask"]
+    assert TOKEN in masks and unquote(TOKEN) in masks
+    # Every input secret is masked before the first request is even logged.
+    assert masks.index(API_KEY) < masks.index(TOKEN)
+    assert "Obtained a bearer token from 127.0.0.1" in result.log
+    assert len(api.fake.token_requests()) == 1
+
+
+def test_token_type_is_matched_case_insensitively(run, api: Api) -> None:
+    api.fake.faults = ['json:{"token_type":"Bearer","access_token":"AAAA%2Fb"}']
+    result = run(api.inputs())
+    assert result.rc == 0, result.log
+    assert result.outputs == {"bearer": "AAAA%2Fb", "token-type": "bearer"}
+
+
+def test_https_with_ca_bundle(tls_api: Api, tmp_path: Path) -> None:
+    result = ghrunner.run(tls_api.inputs(ca_bundle="ca.pem"), workspace=tmp_path)
+    ghrunner.assert_no_leak(result, [TOKEN])
+    assert result.rc == 0, result.log
+    assert result.outputs["bearer"] == TOKEN
+
+
+def test_https_without_the_ca_fails_with_a_ca_bundle_hint(tls_api: Api, tmp_path: Path) -> None:
+    result = ghrunner.run(tls_api.inputs(), workspace=tmp_path)
+    ghrunner.assert_no_leak(result, [TOKEN])
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert "TLS connection to 127.0.0.1" in error and "unable to get local issuer" in error
+    assert "ca-bundle" in error
+    assert result.outputs == {}
+    assert tls_api.fake.requests == []
+
+
+def test_ipv6_loopback(ca) -> None:
+    fake = FakeX()
+    server = Server(fake, host="::1")
+    url = server.start()
+    try:
+        token = request_token(Credentials(API_KEY, API_SECRET), Endpoint(url, 5, 0))
+    finally:
+        server.shutdown()
+    assert url.startswith("http://[::1]:") and token.value == TOKEN
+
+
+@pytest.mark.parametrize(
+    ("secret", "fault", "expected"),
+    [
+        ("wrong", None, "HTTP 403, code 99: Unable to verify your credentials — check that "
+         "api-key/api-secret hold the app's API key and secret, not an access token"),
+        (API_SECRET, "status:401", "HTTP 401, code 131: Internal error — check that api-key"),
+        (API_SECRET, "html:404", "HTTP 404 with a non-JSON body (text/html, 46 bytes) — check api-url"),
+    ],
+)
+def test_api_refusals_are_one_clear_error(run, api: Api, secret, fault, expected) -> None:
+    api.fake.faults = [fault] if fault else []
+    result = run(api.inputs(api_secret=secret))
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert expected in error
+    assert "Traceback" not in result.log
+    assert result.outputs == {} and result.env == {} and result.state == {}
+    assert len(api.fake.token_requests()) == 1  # 4xx is never retried
+
+
+def test_missing_grant_type_is_explained(api: Api) -> None:
+    import requests
+
+    response = requests.post(f"{api.url}/oauth2/token", auth=(API_KEY, API_SECRET), timeout=5)
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["code"] == 170
+    from xbearer.client import _describe_refusal
+
+    text = _describe_refusal(403, response.content, response.headers, (), Endpoint(api.url, 1, 0))
+    assert "code 170" in text and "grant_type" in text
+
+
+def test_proxy_variables_are_honoured(tls_api: Api, tmp_path: Path) -> None:
+    from proxy import ConnectProxy
+
+    inputs = tls_api.inputs(ca_bundle="ca.pem")
+    with ConnectProxy() as proxy:
+        env = {"HTTPS_PROXY": proxy.url, "NO_PROXY": ""}
+        result = ghrunner.run(inputs, env=env, workspace=tmp_path)
+        assert result.rc == 0, result.log
+        assert proxy.seen == [tls_api.url.removeprefix("https://")]
+        bypass = ghrunner.run(inputs, env={**env, "NO_PROXY": "127.0.0.1"}, workspace=tmp_path)
+        assert bypass.rc == 0, bypass.log
+        assert len(proxy.seen) == 1
+    assert len(tls_api.fake.token_requests()) == 2
