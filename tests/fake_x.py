@@ -66,6 +66,7 @@ class FakeX:
     faults: list[str] = field(default_factory=list)
     requests: list[Seen] = field(default_factory=list)
     revoked: set[str] = field(default_factory=set)
+    custom: tuple[int, dict[str, str], bytes] = (200, {}, b"")  # the "custom" fault's answer
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_fault(self) -> str:
@@ -232,6 +233,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, json.dumps({"token_type": "bearer", "access_token": arg}).encode())
         elif name == "redirect":  # 307 to another host
             self._send(307, b"", headers={"Location": f"http://{arg or '127.0.0.2'}/oauth2/token"})
+        elif name == "custom":
+            status, headers, body = fake.custom
+            self._send(status, body, headers.pop("Content-Type", "application/json"), headers)
         elif name == "echo-auth":  # an error body echoing the Authorization header
             echoed = self.headers.get("Authorization", "")
             self._send(400, x_error(214, f"Bad request from {echoed}"))

@@ -16,7 +16,14 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import ConnectionPool
-from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    InvalidHeader,
+    MaxRetryError,
+    NewConnectionError,
+    ReadTimeoutError,
+    ResponseError,
+)
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -39,7 +46,6 @@ _UNPRINTABLE = re.compile(r"[^\x20-\x7e\u00a0-\uffff]+")
 
 _HINTS = {
     32: "X could not authenticate the request: check the key, secret and access token.",
-    88: "X's rate limit for this endpoint is exhausted: wait for the reset and re-run.",
     89: "the token is invalid or expired: request a new one.",
     99: "check that api-key/api-secret hold the app's API key and secret, not an access "
     "token (X also answers 99 when tokens are requested too often).",
@@ -306,15 +312,15 @@ def _describe_refusal(
     elif body:
         kind = _clean(headers.get("Content-Type", "unknown type"), secrets, 60)
         what += f" with a non-JSON body ({kind}, {len(body)} bytes)"
-    if code in _HINTS:
+    if status == 429:
+        hint = "rate limited by X" + _reset_time(headers) + ": re-run the job later."
+    elif code in _HINTS:
         hint = _HINTS[code]
     elif 300 <= status < 400:
         target = _clean(urlsplit(headers.get("Location", "")).netloc, secrets, 80) or "elsewhere"
         hint = f"{endpoint.host} redirects to {target}: set api-url to the API's own address."
     elif status in (400, 401, 403):
         hint = "check that api-key and api-secret hold the app's API key and API secret key."
-    elif status == 429:
-        hint = "rate limited by X" + _reset_time(headers) + ": re-run the job later."
     elif status >= 500:
         hint = f"the X API at {endpoint.host} is unavailable: re-run the job later."
     else:
@@ -344,13 +350,21 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         todo += [n for n in nested if isinstance(n, BaseException)]
 
 
+def _is_timeout(exc: BaseException) -> bool:
+    # urllib3's NewConnectionError (refused, unreachable) subclasses ConnectTimeoutError.
+    if isinstance(exc, NewConnectionError):
+        return False
+    return isinstance(exc, (requests.exceptions.Timeout, ReadTimeoutError, ConnectTimeoutError, TimeoutError))
+
+
 def _describe_network_error(exc: requests.RequestException, endpoint: Endpoint) -> str:
     """Describe a transport failure from exception types only: their text may hold URLs."""
     host = endpoint.host
+    causes = list(_causes(exc))
     if isinstance(exc, requests.exceptions.SSLError):
         details = [
             e.verify_message if isinstance(e, ssl.SSLCertVerificationError) else str(e.reason)
-            for e in _causes(exc)
+            for e in causes
             if isinstance(e, ssl.SSLError) and (e.reason or isinstance(e, ssl.SSLCertVerificationError))
         ]
         detail = f" ({_clean(details[0], (), 120)})" if details else ""
@@ -360,7 +374,7 @@ def _describe_network_error(exc: requests.RequestException, endpoint: Endpoint) 
         )
     if isinstance(exc, requests.exceptions.ProxyError):
         return f"Could not reach {host} through the proxy set in HTTPS_PROXY; check the proxy."
-    if isinstance(exc, requests.exceptions.Timeout):
+    if any(_is_timeout(e) for e in causes):
         return (
             f"No answer from {host} within timeout ({endpoint.timeout:g} s), "
             f"with up to {endpoint.retries} retries: raise timeout or re-run later."
@@ -368,7 +382,7 @@ def _describe_network_error(exc: requests.RequestException, endpoint: Endpoint) 
     if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
         return f"The connection to {host} broke while reading the response: re-run the job."
     if isinstance(exc, requests.exceptions.ConnectionError):
-        reasons = [e.strerror for e in _causes(exc) if isinstance(e, OSError) and e.strerror]
+        reasons = [e.strerror for e in causes if isinstance(e, OSError) and e.strerror]
         reason = f" ({_clean(reasons[0], (), 80)})" if reasons else ""
         return (
             f"Could not connect to {host}{reason}, with up to {endpoint.retries} retries: "
