@@ -1,0 +1,95 @@
+"""Sealing for later jobs: round trip, wrong passphrase, tampering, truncation, version."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from fake_x import API_KEY, API_SECRET, TOKEN
+from xbearer import sealing
+from xbearer.sealing import SealError, seal, unseal
+
+PASS = "correct horse battery staple"
+
+
+def _blob(sealed: str) -> bytearray:
+    text = sealed.split(".", 1)[1]
+    return bytearray(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+
+
+def _pack(blob: bytes) -> str:
+    return "v1." + base64.urlsafe_b64encode(bytes(blob)).decode().rstrip("=")
+
+
+def test_round_trip_with_fresh_salt_and_nonce() -> None:
+    first, second = seal(TOKEN, PASS), seal(TOKEN, PASS)
+    assert first != second
+    assert unseal(first, PASS) == unseal(second, PASS) == TOKEN
+    assert _blob(first)[:16] != _blob(second)[:16]  # salt
+    assert _blob(first)[24:48] != _blob(second)[24:48]  # nonce
+
+
+def test_sealed_value_is_one_url_safe_line_holding_no_secret() -> None:
+    sealed = seal(TOKEN, PASS)
+    assert sealed.startswith("v1.")
+    assert all(c.isalnum() or c in "-_." for c in sealed)
+    for secret in (TOKEN, TOKEN.replace("%2B", "+"), PASS, API_KEY, API_SECRET):
+        assert secret not in sealed
+
+
+def test_wrong_passphrase() -> None:
+    with pytest.raises(SealError, match="Wrong passphrase"):
+        unseal(seal(TOKEN, PASS), PASS + "!")
+
+
+def test_passphrase_is_unicode_normalised() -> None:
+    assert unseal(seal(TOKEN, "caf\u00e9 au lait 123"), "cafe\u0301 au lait 123") == TOKEN
+
+
+# Byte classes of the blob: salt 0-15, check 16-23, nonce 24-47, ciphertext, tag (16 before
+# the sum), sum (last 4). Flipping any byte must be refused with a clear reason.
+def _positions(length: int) -> dict[str, int]:
+    return {"salt": 3, "check": 18, "nonce": 30, "ciphertext": 60,
+            "tag": length - 4 - 8, "sum": length - 2}
+
+
+@pytest.mark.parametrize("part", ["salt", "check", "nonce", "ciphertext", "tag", "sum"])
+def test_any_flipped_byte_is_refused(part: str) -> None:
+    blob = _blob(seal(TOKEN, PASS))
+    blob[_positions(len(blob))[part]] ^= 0x01
+    with pytest.raises(SealError, match="altered"):
+        unseal(_pack(blob), PASS)
+
+
+@pytest.mark.parametrize("part", ["salt", "check", "nonce", "ciphertext", "tag"])
+def test_tampering_that_fixes_the_checksum_is_still_refused(part: str) -> None:
+    blob = _blob(seal(TOKEN, PASS))
+    body = blob[:-4]
+    body[_positions(len(blob))[part]] ^= 0x01
+    forged = _pack(body + sealing._sum(bytes(body)))
+    # Salt or check changes read as a wrong passphrase; the rest fail authentication.
+    expected = "Wrong passphrase" if part in ("salt", "check") else "tampered"
+    with pytest.raises(SealError, match=expected):
+        unseal(forged, PASS)
+
+
+@pytest.mark.parametrize("cut", [1, 4, 20, 100])
+def test_truncation_is_refused(cut: int) -> None:
+    sealed = seal(TOKEN, PASS)
+    with pytest.raises(SealError, match="truncated"):
+        unseal(sealed[:-cut], PASS)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("v2.AAAA", "version v2"), ("AAAA", "not a sealed value"), ("v1.AA AA", "not a sealed value"),
+     ("v1.", "not a sealed value"), ("v1.A", "truncated"), ("v1.AAAA", "truncated")],
+)
+def test_malformed_values(value: str, expected: str) -> None:
+    with pytest.raises(SealError, match=expected):
+        unseal(value, PASS)
+
+
+def test_key_derivation_is_memory_hard() -> None:
+    assert sealing.MEMLIMIT >= 64 * 1024 * 1024 and sealing.OPSLIMIT >= 3
