@@ -1,0 +1,69 @@
+"""The built image itself, run with the runner's mounts and variables."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import ghrunner
+from conftest import Api
+from fake_x import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, TOKEN
+
+PASS = "correct horse battery staple"
+
+
+def _run(image: str, api: Api, inputs: dict[str, str], **kwargs) -> ghrunner.Run:
+    result = ghrunner.run(inputs, image=image, env={"RUNNER_DEBUG": "1"}, **kwargs)
+    ghrunner.assert_no_leak(result, [api.fake.token], trust_runner=False)
+    return result
+
+
+def test_happy_path_in_the_container(image: str, api: Api) -> None:
+    result = _run(image, api, api.inputs(export_env="TWITTER_BEARER_TOKEN"))
+    assert result.rc == 0, result.log
+    assert result.outputs == {"bearer": TOKEN, "token-type": "bearer"}
+    assert result.env == {"TWITTER_BEARER_TOKEN": TOKEN}
+    assert "Obtained a bearer token" in result.summary
+
+
+def test_failure_in_the_container(image: str, api: Api) -> None:
+    result = _run(image, api, api.inputs(api_secret="wrong"))
+    assert result.rc == 1
+    assert "HTTP 403, code 99" in result.annotations("error")[0]
+    assert result.files == {"OUTPUT": "", "ENV": "", "STATE": "", "STEP_SUMMARY": ""}
+    assert "Traceback" not in result.log
+
+
+def test_bad_input_in_the_container(image: str, api: Api) -> None:
+    result = _run(image, api, api.inputs(api_url="http://example.com"))
+    assert result.rc == 1
+    assert "only for a loopback host" in result.annotations("error")[0]
+    assert api.fake.requests == []
+
+
+def test_ca_bundle_relative_to_the_mounted_workspace(image: str, tls_api: Api, tmp_path: Path) -> None:
+    result = _run(image, tls_api, tls_api.inputs(ca_bundle="ca.pem"), workspace=tmp_path)
+    assert result.rc == 0, result.log
+    assert result.outputs["bearer"] == TOKEN
+
+
+def test_seal_unseal_and_post_step_revocation_in_the_container(image: str, api: Api) -> None:
+    inputs = api.inputs(passphrase=PASS, invalidate="true", access_token=ACCESS_TOKEN,
+                        access_token_secret=ACCESS_TOKEN_SECRET)
+    main = _run(image, api, inputs)
+    assert main.rc == 0, main.log
+    used = _run(image, api, {"sealed-bearer": main.outputs["sealed-bearer"], "passphrase": PASS})
+    assert used.outputs["bearer"] == TOKEN
+    post = _run(image, api, inputs, post=True, state=main.state)
+    assert post.rc == 0 and "Revoked the bearer token" in post.log, post.log
+    assert TOKEN in api.fake.revoked
+
+
+def test_image_runs_as_root_with_an_absolute_exec_entrypoint(image: str) -> None:
+    inspect = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{json .Config.Entrypoint}} {{.Config.User}}", image],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    assert inspect == '["/app/bin/main"]'
+    dockerfile = (ghrunner.ROOT / "Dockerfile").read_text()
+    assert "ARG BASE=python:3.13-slim" in dockerfile and "\nUSER" not in dockerfile
