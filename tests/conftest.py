@@ -81,9 +81,10 @@ def image() -> str:
     """The action's image, built from the Dockerfile on the offline stand-in base."""
     assert shutil.which("docker"), "docker is needed: run ../shared/testbed/docker-up"
     root = ghrunner.ROOT
-    subprocess.run(
+    build = subprocess.run(
         ["docker", "build", "-q", "--network", "host", "--build-arg", f"BASE={STANDIN}",
          "-t", IMAGE, str(root)],
-        check=True, stdout=subprocess.DEVNULL,
+        capture_output=True, text=True, check=False,
     )
+    assert build.returncode == 0, build.stdout + build.stderr
     return IMAGE
