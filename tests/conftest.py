@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import ssl
 import subprocess
@@ -16,6 +17,7 @@ import ghrunner
 from fake_x import API_KEY, API_SECRET, FakeX, Server
 
 STANDIN = "local/python-standin:3.13"
+BASE = os.environ.get("BASE", STANDIN)  # scripts/setup picks it
 IMAGE = "xbearer:test"
 
 
@@ -27,8 +29,13 @@ class Api:
 
     def inputs(self, **extra: str) -> dict[str, str]:
         """Inputs for a run against this fake: its key, secret and URL, plus extra."""
-        base = {"api-key": API_KEY, "api-secret": API_SECRET, "api-url": self.url,
-                "timeout": "2", "retries": "3"}
+        base = {
+            "api-key": API_KEY,
+            "api-secret": API_SECRET,
+            "api-url": self.url,
+            "timeout": "2",
+            "retries": "3",
+        }
         base.update({k.replace("_", "-"): v for k, v in extra.items()})
         return base
 
@@ -82,9 +89,21 @@ def image() -> str:
     assert shutil.which("docker"), "docker is needed: run ../shared/testbed/docker-up"
     root = ghrunner.ROOT
     build = subprocess.run(
-        ["docker", "build", "-q", "--network", "host", "--build-arg", f"BASE={STANDIN}",
-         "-t", IMAGE, str(root)],
-        capture_output=True, text=True, check=False,
+        [
+            "docker",
+            "build",
+            "-q",
+            "--network",
+            "host",
+            "--build-arg",
+            f"BASE={BASE}",
+            "-t",
+            IMAGE,
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert build.returncode == 0, build.stdout + build.stderr
     return IMAGE

@@ -27,7 +27,10 @@ API_SECRET = "L8qq9PZyRg6ieKGEKhZolGC0vJWLw8iEJ88DRdyOg"
 ACCESS_TOKEN = "6253282-eWudHldSbIaelX7swmsiHImEL4KinwaGloHANdrY"
 ACCESS_TOKEN_SECRET = "2EEfA6BG3ly3sR3RjE0IBSnlQu4ZrUzPiYKmrkVU"
 # X's documented example token: percent-encoded, with %2B, %2F and %3D in it.
-TOKEN = "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"
+TOKEN = (
+    "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3D"
+    "EUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"
+)
 
 ERR_99 = (403, 99, "Unable to verify your credentials", "authenticity_token_error")
 ERR_170 = (403, 170, "Missing required parameter: grant_type", "forbidden_missing_parameter")
@@ -92,8 +95,13 @@ class Handler(BaseHTTPRequestHandler):
         self.server.fake.requests.append(seen)
         return seen
 
-    def _send(self, status: int, body: bytes, ctype: str = "application/json;charset=utf-8",
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        ctype: str = "application/json;charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -102,7 +110,9 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _error(self, err: tuple[int, int, str, str | None], headers: dict[str, str] | None = None) -> None:
+    def _error(
+        self, err: tuple[int, int, str, str | None], headers: dict[str, str] | None = None
+    ) -> None:
         status, code, message, label = err
         self._send(status, x_error(code, message, label), headers=headers)
 
@@ -146,7 +156,9 @@ class Handler(BaseHTTPRequestHandler):
             self._error(ERR_89)
             return
         ids = parse_qs(parts.query).get("ids", ["20"])[0]
-        self._send(200, json.dumps({"data": [{"id": ids, "text": "just setting up my twttr"}]}).encode())
+        self._send(
+            200, json.dumps({"data": [{"id": ids, "text": "just setting up my twttr"}]}).encode()
+        )
 
     def _token(self, seen: Seen) -> None:
         fake = self.server.fake
@@ -156,7 +168,9 @@ class Handler(BaseHTTPRequestHandler):
         if not self._basic_ok(seen.headers):
             self._error(ERR_99)
             return
-        if parse_qs(seen.body.decode("utf-8", "replace")).get("grant_type") != ["client_credentials"]:
+        if parse_qs(seen.body.decode("utf-8", "replace")).get("grant_type") != [
+            "client_credentials"
+        ]:
             self._error(ERR_170)
             return
         body = {"token_type": "bearer", "access_token": fake.token}
@@ -223,7 +237,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_WR)
         elif name == "gzip":
-            body = gzip.compress(json.dumps({"token_type": "bearer", "access_token": fake.token}).encode())
+            body = gzip.compress(
+                json.dumps({"token_type": "bearer", "access_token": fake.token}).encode()
+            )
             self._send(200, body, headers={"Content-Encoding": "gzip"})
         elif name == "huge":  # 8 MiB JSON-looking body
             self._send(200, b'{"token_type":"bearer","access_token":"' + b"A" * (8 << 20) + b'"}')
@@ -246,24 +262,27 @@ class Handler(BaseHTTPRequestHandler):
 
 def _oauth1_valid(handler: Handler, seen: Seen) -> bool:
     """Verify an OAuth 1.0a HMAC-SHA1 signature as X would, with oauthlib."""
+    from oauthlib.common import Request
     from oauthlib.oauth1.rfc5849 import signature
     from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
-    from oauthlib.common import Request
 
     server = handler.server
     scheme = "https" if server.tls else "http"
     host = seen.headers.get("Host", "")
     uri = f"{scheme}://{host}{seen.path}"
     params = dict(parse_authorization_header(seen.headers["Authorization"]))
-    if (params.get("oauth_consumer_key"), params.get("oauth_token")) != (server.fake.key, ACCESS_TOKEN):
+    if (params.get("oauth_consumer_key"), params.get("oauth_token")) != (
+        server.fake.key,
+        ACCESS_TOKEN,
+    ):
         return False
     if params.get("oauth_signature_method") != "HMAC-SHA1":
         return False
     request = Request(uri, "POST", seen.body or None, seen.headers)
-    request.params = signature.collect_parameters(  # type: ignore[attr-defined]
+    request.params = signature.collect_parameters(
         uri_query=urlsplit(uri).query, headers=seen.headers, exclude_oauth_signature=True
     )
-    request.signature = unquote(params.get("oauth_signature", ""))  # type: ignore[attr-defined]
+    request.signature = unquote(params.get("oauth_signature", ""))
     return signature.verify_hmac_sha1(request, server.fake.secret, ACCESS_TOKEN_SECRET)
 
 
@@ -272,8 +291,9 @@ class Server(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, fake: FakeX, host: str = "127.0.0.1", port: int = 0,
-                 tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, fake: FakeX, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+    ) -> None:
         if ":" in host:
             self.address_family = socket.AF_INET6
         super().__init__((host, port), Handler)
@@ -294,15 +314,17 @@ class Server(ThreadingHTTPServer):
     def start(self) -> str:
         """Serve in a thread; return the base URL."""
         threading.Thread(target=self.serve_forever, daemon=True).start()
-        host, port = self.server_address[:2]
-        host_text = f"[{host}]" if ":" in str(host) else str(host)
+        host, port = str(self.server_address[0]), self.server_address[1]
+        host_text = f"[{host}]" if ":" in host else host
         return f"{'https' if self.tls else 'http'}://{host_text}:{port}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--fault", action="append", default=[], help="queue a fault, e.g. status:503")
+    parser.add_argument(
+        "--fault", action="append", default=[], help="queue a fault, e.g. status:503"
+    )
     args = parser.parse_args()
     server = Server(FakeX(faults=args.fault), port=args.port)
     print(f"fake X API on http://127.0.0.1:{server.server_address[1]}", flush=True)

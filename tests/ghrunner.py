@@ -78,9 +78,22 @@ def run(
         ws = workspace or ROOT
         if image:
             inside = {f"GITHUB_{k}": f"/github/file_commands/{n}" for k, n in names.items()}
-            variables.update(inside, GITHUB_WORKSPACE="/github/workspace", GITHUB_ACTIONS="true", CI="true")
-            cmd = ["docker", "run", "--rm", "--network", "host", "--workdir", "/github/workspace",
-                   "-v", f"{commands_dir}:/github/file_commands", "-v", f"{ws}:/github/workspace"]
+            variables.update(
+                inside, GITHUB_WORKSPACE="/github/workspace", GITHUB_ACTIONS="true", CI="true"
+            )
+            cmd = [
+                "docker",
+                "run",
+                "--rm",
+                "--network",
+                "host",
+                "--workdir",
+                "/github/workspace",
+                "-v",
+                f"{commands_dir}:/github/file_commands",
+                "-v",
+                f"{ws}:/github/workspace",
+            ]
             for name in variables:
                 cmd += ["-e", name]
             if post:
@@ -92,11 +105,22 @@ def run(
             variables.update({f"GITHUB_{k}": str(commands_dir / n) for k, n in names.items()})
             variables.update(GITHUB_WORKSPACE=str(ws))
             cmd = [sys.executable, str(ROOT / "src" / "bin" / ("post" if post else "main"))]
-            keep = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_", "STATE_"))}
+            keep = {
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("INPUT_", "GITHUB_", "STATE_"))
+            }
             child_env = {**keep, "PYTHONPATH": str(ROOT / "src"), **variables}
             cwd = ws
-        proc = subprocess.run(cmd, env=child_env, cwd=cwd, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=timeout, check=False)
+        proc = subprocess.run(
+            cmd,
+            env=child_env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+        )
         files = {k: (commands_dir / n).read_text() for k, n in names.items()}
     return Run(proc.returncode, proc.stdout.decode("utf-8", "replace"), files, dict(inputs))
 
@@ -145,7 +169,8 @@ def commands(log: str) -> list[tuple[str, str]]:
 def _mask(line: str, masks: Iterable[str]) -> str:
     spans = sorted(
         (m.start(), m.start() + len(secret))
-        for secret in masks if secret
+        for secret in masks
+        if secret
         for m in re.finditer(re.escape(secret), line)
     )
     merged: list[list[int]] = []
@@ -162,7 +187,7 @@ def _mask(line: str, masks: Iterable[str]) -> str:
 def shown(log: str, inputs: Mapping[str, str], trust_runner: bool = True) -> list[str]:
     """The log as the runner would show it; trust_runner: secrets.* inputs masked from the start."""
     masks = {inputs[name] for name in SECRET_INPUTS if inputs.get(name) and trust_runner}
-    lines = []
+    lines: list[str] = []
     for raw in log.splitlines():
         match = _COMMAND.fullmatch(raw.lstrip())
         if match and match.group(1) == "add-mask":
@@ -179,7 +204,8 @@ def secret_forms(inputs: Mapping[str, str], tokens: Iterable[str] = ()) -> dict[
     key, secret = inputs.get("api-key", ""), inputs.get("api-secret", "")
     if key and secret:
         forms["basic (RFC 1738)"] = base64.b64encode(
-            f"{quote(key, safe='')}:{quote(secret, safe='')}".encode()).decode()
+            f"{quote(key, safe='')}:{quote(secret, safe='')}".encode()
+        ).decode()
         forms["basic (raw)"] = base64.b64encode(f"{key}:{secret}".encode()).decode()
     for n, token in enumerate(tokens):
         forms[f"token {n}"] = token

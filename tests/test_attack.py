@@ -8,18 +8,19 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from urllib.parse import unquote
 from unittest import mock
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from xbearer import action
+from xbearer.client import Credentials
+
 import ghrunner
 from conftest import Api, _serve
 from fake_x import API_KEY, API_SECRET, TOKEN
-from xbearer import action
-from xbearer.client import Credentials
 
 HOSTILE_TOKENS = [
     "AAAA\nBBBB",
@@ -84,7 +85,9 @@ def test_leak_scanner_catches_a_token_printed_before_its_mask() -> None:
         ghrunner.assert_no_leak(early, [TOKEN])
     assert TOKEN not in str(info.value)
     decoded = unquote(TOKEN)
-    late = ghrunner.Run(0, f"::add-mask::{TOKEN.replace('%', '%25')}\n{TOKEN} {decoded}\n", {}, inputs)
+    late = ghrunner.Run(
+        0, f"::add-mask::{TOKEN.replace('%', '%25')}\n{TOKEN} {decoded}\n", {}, inputs
+    )
     with pytest.raises(AssertionError, match="token 0 decoded"):
         ghrunner.assert_no_leak(late, [TOKEN])
     both = f"::add-mask::{TOKEN.replace('%', '%25')}\n::add-mask::{decoded}\n"
@@ -120,16 +123,29 @@ header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max
 bodies = st.one_of(
     st.binary(max_size=300),
     st.text(max_size=300).map(str.encode),
-    st.dictionaries(st.sampled_from(["token_type", "access_token", "errors", "error"]),
-                    st.one_of(st.text(max_size=60), st.integers(), st.none(), st.booleans(),
-                              st.lists(st.dictionaries(st.sampled_from(["code", "message"]),
-                                                       st.one_of(st.integers(), st.text(max_size=60)),
-                                                       max_size=2), max_size=2)),
-                    max_size=3).map(lambda d: json.dumps(d).encode()),
+    st.dictionaries(
+        st.sampled_from(["token_type", "access_token", "errors", "error"]),
+        st.one_of(
+            st.text(max_size=60),
+            st.integers(),
+            st.none(),
+            st.booleans(),
+            st.lists(
+                st.dictionaries(
+                    st.sampled_from(["code", "message"]),
+                    st.one_of(st.integers(), st.text(max_size=60)),
+                    max_size=2,
+                ),
+                max_size=2,
+            ),
+        ),
+        max_size=3,
+    ).map(lambda d: json.dumps(d).encode()),
 )
 headers = st.dictionaries(
     st.sampled_from(["Retry-After", "x-rate-limit-reset", "Content-Type", "Location", "X-Echo"]),
-    header_text, max_size=3,
+    header_text,
+    max_size=3,
 )
 
 
@@ -146,13 +162,20 @@ def _run_in_process(inputs: dict[str, str]) -> ghrunner.Run:
         env = {f"INPUT_{k.upper()}": v for k, v in inputs.items()}
         env.update({f"GITHUB_{k}": str(p) for k, p in files.items()}, GITHUB_WORKSPACE=tmp)
         out = io.StringIO()
-        with mock.patch.dict(os.environ, env), contextlib.redirect_stdout(out), \
-                contextlib.redirect_stderr(out):
+        with (
+            mock.patch.dict(os.environ, env),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(out),
+        ):
             rc = action.main()
-        return ghrunner.Run(rc, out.getvalue(), {k: p.read_text() for k, p in files.items()}, inputs)
+        return ghrunner.Run(
+            rc, out.getvalue(), {k: p.read_text() for k, p in files.items()}, inputs
+        )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(status=st.integers(200, 599), headers=headers, body=bodies)
 def test_any_api_answer_ends_cleanly(module_api: Api, status: int, headers, body: bytes) -> None:
     module_api.fake.custom = (status, dict(headers), body)

@@ -12,10 +12,19 @@ from fake_x import API_KEY, API_SECRET, TOKEN
 from ghrunner import ROOT
 
 
-def _cli(*args: str, key: str = API_KEY, secret: str = API_SECRET) -> subprocess.CompletedProcess[str]:
+def _cli(
+    *args: str, key: str = API_KEY, secret: str = API_SECRET
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "X_API_KEY": key, "X_API_SECRET": secret}
-    return subprocess.run([sys.executable, "-m", "xbearer", *args], env=env, capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "xbearer", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_prints_the_token_only(api: Api) -> None:
@@ -34,7 +43,9 @@ def test_errors_go_to_stderr_without_secrets(api: Api) -> None:
     result = _cli("--api-url", api.url, "--retries", "0", secret="wrong-secret")
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr.startswith("error: Token request failed after 1 attempt(s): HTTP 403, code 99")
+    assert result.stderr.startswith(
+        "error: Token request failed after 1 attempt(s): HTTP 403, code 99"
+    )
     assert "wrong-secret" not in result.stderr and "Traceback" not in result.stderr
 
 

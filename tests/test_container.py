@@ -41,15 +41,21 @@ def test_bad_input_in_the_container(image: str, api: Api) -> None:
     assert api.fake.requests == []
 
 
-def test_ca_bundle_relative_to_the_mounted_workspace(image: str, tls_api: Api, tmp_path: Path) -> None:
+def test_ca_bundle_relative_to_the_mounted_workspace(
+    image: str, tls_api: Api, tmp_path: Path
+) -> None:
     result = _run(image, tls_api, tls_api.inputs(ca_bundle="ca.pem"), workspace=tmp_path)
     assert result.rc == 0, result.log
     assert result.outputs["bearer"] == TOKEN
 
 
 def test_seal_unseal_and_post_step_revocation_in_the_container(image: str, api: Api) -> None:
-    inputs = api.inputs(passphrase=PASS, invalidate="true", access_token=ACCESS_TOKEN,
-                        access_token_secret=ACCESS_TOKEN_SECRET)
+    inputs = api.inputs(
+        passphrase=PASS,
+        invalidate="true",
+        access_token=ACCESS_TOKEN,
+        access_token_secret=ACCESS_TOKEN_SECRET,
+    )
     main = _run(image, api, inputs)
     assert main.rc == 0, main.log
     used = _run(image, api, {"sealed-bearer": main.outputs["sealed-bearer"], "passphrase": PASS})
@@ -61,8 +67,17 @@ def test_seal_unseal_and_post_step_revocation_in_the_container(image: str, api: 
 
 def test_image_runs_as_root_with_an_absolute_exec_entrypoint(image: str) -> None:
     inspect = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{json .Config.Entrypoint}} {{.Config.User}}", image],
-        capture_output=True, text=True, check=True,
+        [
+            "docker",
+            "image",
+            "inspect",
+            "--format",
+            "{{json .Config.Entrypoint}} {{.Config.User}}",
+            image,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     assert inspect == '["/app/bin/main"]'
     dockerfile = (ghrunner.ROOT / "Dockerfile").read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -25,8 +26,9 @@ TRANSIENT = [
 ]
 
 
-@pytest.mark.parametrize(("faults", "retries", "attempts"), TRANSIENT,
-                         ids=["+".join(t[0]) for t in TRANSIENT])
+@pytest.mark.parametrize(
+    ("faults", "retries", "attempts"), TRANSIENT, ids=["+".join(t[0]) for t in TRANSIENT]
+)
 def test_transient_faults_end_with_the_token(run, api: Api, faults, retries, attempts) -> None:
     api.fake.faults = list(faults)
     result = run(api.inputs(retries=str(retries), timeout="1"))
@@ -38,7 +40,7 @@ def test_transient_faults_end_with_the_token(run, api: Api, faults, retries, att
 
 def _gaps(api: Api) -> list[float]:
     times = [r.at for r in api.fake.token_requests()]
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 def test_retry_after_is_honoured(run, api: Api) -> None:

@@ -47,7 +47,11 @@ BAD_INPUTS = [
     ("invalidate tRUE", {"invalidate": "tRUE"}, "invalidate must be true or false"),
     ("ca-bundle missing", {"ca-bundle": "nope.pem"}, "is not a file in the workspace"),
     ("ca-bundle not pem", {"ca-bundle": "junk.pem"}, "is not a PEM bundle"),
-    ("export-env invalid", {"export-env": "MY-TOKEN"}, "export-env must be an environment variable"),
+    (
+        "export-env invalid",
+        {"export-env": "MY-TOKEN"},
+        "export-env must be an environment variable",
+    ),
     ("export-env digit", {"export-env": "1TOKEN"}, "export-env must be an environment variable"),
     ("export-env PATH", {"export-env": "PATH"}, "would change how later steps run"),
     ("export-env LD_PRELOAD", {"export-env": "LD_PRELOAD"}, "would change how later steps run"),
@@ -55,26 +59,49 @@ BAD_INPUTS = [
     ("export-env GITHUB_", {"export-env": "GITHUB_TOKEN"}, "would change how later steps run"),
     ("export-env RUNNER_", {"export-env": "RUNNER_TEMP"}, "would change how later steps run"),
     ("export-env BASH_ENV", {"export-env": "BASH_ENV"}, "would change how later steps run"),
-    ("sealed without passphrase", {"api-key": "", "api-secret": "", "sealed-bearer": SEALED},
-     "sealed-bearer needs passphrase"),
-    ("sealed and api inputs", {"sealed-bearer": SEALED, "passphrase": "p" * 16},
-     "not both"),
-    ("sealed and key only", {"api-secret": "", "sealed-bearer": SEALED, "passphrase": "p" * 16},
-     "not both"),
-    ("sealed and invalidate", {"api-key": "", "api-secret": "", "sealed-bearer": SEALED,
-                               "passphrase": "p" * 16, "invalidate": "true"}, "invalidate needs api-key"),
+    (
+        "sealed without passphrase",
+        {"api-key": "", "api-secret": "", "sealed-bearer": SEALED},
+        "sealed-bearer needs passphrase",
+    ),
+    ("sealed and api inputs", {"sealed-bearer": SEALED, "passphrase": "p" * 16}, "not both"),
+    (
+        "sealed and key only",
+        {"api-secret": "", "sealed-bearer": SEALED, "passphrase": "p" * 16},
+        "not both",
+    ),
+    (
+        "sealed and invalidate",
+        {
+            "api-key": "",
+            "api-secret": "",
+            "sealed-bearer": SEALED,
+            "passphrase": "p" * 16,
+            "invalidate": "true",
+        },
+        "invalidate needs api-key",
+    ),
     ("short passphrase", {"passphrase": "short"}, "at least 12 characters"),
     ("access-token alone", {"invalidate": "true", "access-token": "a-b"}, "together, or neither"),
-    ("access-token without invalidate", {"access-token": "a-b", "access-token-secret": "c"},
-     "only used with invalidate"),
-    ("access-token newline", {"invalidate": "true", "access-token": "a\nb", "access-token-secret": "c"},
-     "access-token contains a control character"),
+    (
+        "access-token without invalidate",
+        {"access-token": "a-b", "access-token-secret": "c"},
+        "only used with invalidate",
+    ),
+    (
+        "access-token newline",
+        {"invalidate": "true", "access-token": "a\nb", "access-token-secret": "c"},
+        "access-token contains a control character",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("changes", "expected"), [c[1:] for c in BAD_INPUTS],
-                         ids=[c[0] for c in BAD_INPUTS])
-def test_bad_input_is_refused_before_any_request(run, api: Api, tmp_path: Path, changes, expected) -> None:
+@pytest.mark.parametrize(
+    ("changes", "expected"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
+def test_bad_input_is_refused_before_any_request(
+    run, api: Api, tmp_path: Path, changes, expected
+) -> None:
     (tmp_path / "junk.pem").write_text("not a certificate\n")
     inputs = {**api.inputs(), **changes}
     result = run(inputs, workspace=tmp_path)
@@ -104,8 +131,9 @@ def test_yaml_core_booleans_are_accepted(run, api: Api, value: str) -> None:
     assert ("token" in result.state) == (value.lower() == "true")
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:{port}", "http://localhost:{port}/",
-                                 "http://127.0.0.1:{port}/"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:{port}", "http://localhost:{port}/", "http://127.0.0.1:{port}/"]
+)
 def test_loopback_http_is_allowed(run, api: Api, url: str) -> None:
     port = api.url.rsplit(":", 1)[1]
     result = run(api.inputs(api_url=url.format(port=port)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import requests
 
 import ghrunner
@@ -27,7 +29,7 @@ def test_seal_then_unseal_in_a_later_job(run, api: Api) -> None:
     used = run({"sealed-bearer": sealed, "passphrase": PASS})
     assert used.rc == 0, used.log
     assert used.outputs == {"bearer": TOKEN, "token-type": "bearer"}
-    assert {TOKEN, requests.utils.unquote(TOKEN)} <= _masks(used)
+    assert {TOKEN, unquote(TOKEN)} <= _masks(used)
     assert len(api.fake.requests) == requests_before  # no HTTP request to unseal
     assert "Unsealed the bearer token" in used.summary
 
@@ -87,8 +89,9 @@ def test_invalidate_with_basic_auth_in_the_post_step(run, api: Api) -> None:
 
 
 def test_invalidate_signed_with_oauth1(run, api: Api) -> None:
-    inputs = api.inputs(invalidate="true", access_token=ACCESS_TOKEN,
-                        access_token_secret=ACCESS_TOKEN_SECRET)
+    inputs = api.inputs(
+        invalidate="true", access_token=ACCESS_TOKEN, access_token_secret=ACCESS_TOKEN_SECRET
+    )
     main = run(inputs)
     post = run(inputs, post=True, state=main.state)
     assert post.rc == 0, post.log
@@ -101,8 +104,9 @@ def test_invalidate_signed_with_oauth1(run, api: Api) -> None:
 
 
 def test_a_bad_oauth1_signature_is_a_warning_naming_basic(run, api: Api) -> None:
-    inputs = api.inputs(invalidate="true", access_token=ACCESS_TOKEN,
-                        access_token_secret="not-the-secret")
+    inputs = api.inputs(
+        invalidate="true", access_token=ACCESS_TOKEN, access_token_secret="not-the-secret"
+    )
     post = run(inputs, post=True, state=run(inputs).state)
     assert post.rc == 0
     (warning,) = post.annotations("warning")

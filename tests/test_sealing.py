@@ -6,9 +6,10 @@ import base64
 
 import pytest
 
-from fake_x import API_KEY, API_SECRET, TOKEN
 from xbearer import sealing
 from xbearer.sealing import SealError, seal, unseal
+
+from fake_x import API_KEY, API_SECRET, TOKEN
 
 PASS = "correct horse battery staple"
 
@@ -18,7 +19,7 @@ def _blob(sealed: str) -> bytearray:
     return bytearray(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
 
 
-def _pack(blob: bytes) -> str:
+def _pack(blob: bytes | bytearray) -> str:
     return "v1." + base64.urlsafe_b64encode(bytes(blob)).decode().rstrip("=")
 
 
@@ -50,8 +51,14 @@ def test_passphrase_is_unicode_normalised() -> None:
 # Byte classes of the blob: salt 0-15, check 16-23, nonce 24-47, ciphertext, tag (16 before
 # the sum), sum (last 4). Flipping any byte must be refused with a clear reason.
 def _positions(length: int) -> dict[str, int]:
-    return {"salt": 3, "check": 18, "nonce": 30, "ciphertext": 60,
-            "tag": length - 4 - 8, "sum": length - 2}
+    return {
+        "salt": 3,
+        "check": 18,
+        "nonce": 30,
+        "ciphertext": 60,
+        "tag": length - 4 - 8,
+        "sum": length - 2,
+    }
 
 
 @pytest.mark.parametrize("part", ["salt", "check", "nonce", "ciphertext", "tag", "sum"])
@@ -83,8 +90,14 @@ def test_truncation_is_refused(cut: int) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("v2.AAAA", "version v2"), ("AAAA", "not a sealed value"), ("v1.AA AA", "not a sealed value"),
-     ("v1.", "not a sealed value"), ("v1.A", "truncated"), ("v1.AAAA", "truncated")],
+    [
+        ("v2.AAAA", "version v2"),
+        ("AAAA", "not a sealed value"),
+        ("v1.AA AA", "not a sealed value"),
+        ("v1.", "not a sealed value"),
+        ("v1.A", "truncated"),
+        ("v1.AAAA", "truncated"),
+    ],
 )
 def test_malformed_values(value: str, expected: str) -> None:
     with pytest.raises(SealError, match=expected):

@@ -9,18 +9,27 @@ from urllib.parse import unquote
 
 import pytest
 
+from xbearer.client import USER_AGENT, Credentials, Endpoint, request_token
+
 import ghrunner
 from conftest import Api
 from fake_x import API_KEY, API_SECRET, TOKEN, FakeX, Server
-from xbearer.client import USER_AGENT, Credentials, Endpoint, request_token
 
 
 def test_request_matches_the_documented_curl_command(api: Api) -> None:
     # The seed's own command, run for real against the fake, then ours.
     subprocess.run(
-        ["curl", "-sS", "-u", f"{API_KEY}:{API_SECRET}", "--data", "grant_type=client_credentials",
-         f"{api.url}/oauth2/token"],
-        check=True, stdout=subprocess.DEVNULL,
+        [
+            "curl",
+            "-sS",
+            "-u",
+            f"{API_KEY}:{API_SECRET}",
+            "--data",
+            "grant_type=client_credentials",
+            f"{api.url}/oauth2/token",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     token = request_token(Credentials(API_KEY, API_SECRET), Endpoint(api.url, 5, 0))
     assert token.value == TOKEN
@@ -97,10 +106,18 @@ def test_ipv6_loopback(ca) -> None:
 @pytest.mark.parametrize(
     ("secret", "fault", "expected"),
     [
-        ("wrong", None, "HTTP 403, code 99: Unable to verify your credentials — check that "
-         "api-key/api-secret hold the app's API key and secret, not an access token"),
+        (
+            "wrong",
+            None,
+            "HTTP 403, code 99: Unable to verify your credentials — check that "
+            "api-key/api-secret hold the app's API key and secret, not an access token",
+        ),
         (API_SECRET, "status:401", "HTTP 401, code 131: Internal error — check that api-key"),
-        (API_SECRET, "html:404", "HTTP 404 with a non-JSON body (text/html, 46 bytes) — check api-url"),
+        (
+            API_SECRET,
+            "html:404",
+            "HTTP 404 with a non-JSON body (text/html, 46 bytes) — check api-url",
+        ),
     ],
 )
 def test_api_refusals_are_one_clear_error(run, api: Api, secret, fault, expected) -> None:

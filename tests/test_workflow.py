@@ -26,8 +26,13 @@ SECRETS = {
 
 
 def _repo_copy(dest: Path, image: str) -> Path:
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ghrunner.ROOT, capture_output=True,
-                           check=True).stdout.decode().split("\0")
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "-z"], cwd=ghrunner.ROOT, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, files):
         source = ghrunner.ROOT / name
         if source.is_file():
@@ -35,9 +40,14 @@ def _repo_copy(dest: Path, image: str) -> Path:
             (dest / name).write_bytes(source.read_bytes())
     metadata = (dest / "action.yml").read_text()
     assert metadata.count("  image: Dockerfile\n") == 1
-    (dest / "action.yml").write_text(metadata.replace("  image: Dockerfile\n", f"  image: docker://{image}\n"))
-    for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@example.com",
-                                                   "commit", "-qm", "copy"]):
+    (dest / "action.yml").write_text(
+        metadata.replace("  image: Dockerfile\n", f"  image: docker://{image}\n")
+    )
+    for command in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "copy"],
+    ):
         subprocess.run(["git", *command], cwd=dest, check=True)
     return dest
 
@@ -48,10 +58,26 @@ def test_two_job_handoff_under_act(image: str, api: Api, tmp_path: Path) -> None
     secret_file.write_text("".join(f"{k}={v}\n" for k, v in SECRETS.items()))
     act = Path(sys.executable).parent / "act"
     proc = subprocess.run(
-        [str(act), "push", "-W", "tests/workflows/handoff.yml",
-         "-P", f"ubuntu-latest={STANDIN}", "--pull=false", "--network", "host",
-         "--secret-file", str(secret_file), "--var", f"API_URL={api.url}"],
-        cwd=repo, capture_output=True, text=True, timeout=600, check=False,
+        [
+            str(act),
+            "push",
+            "-W",
+            "tests/workflows/handoff.yml",
+            "-P",
+            f"ubuntu-latest={STANDIN}",
+            "--pull=false",
+            "--network",
+            "host",
+            "--secret-file",
+            str(secret_file),
+            "--var",
+            f"API_URL={api.url}",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-3000:]
@@ -59,10 +85,17 @@ def test_two_job_handoff_under_act(image: str, api: Api, tmp_path: Path) -> None
     assert "bearer in the log: ***" in log
     # Job 1 asked X once; job 2 unsealed without a request and called the API with the token.
     assert [(r.method, r.path.split("?")[0]) for r in api.fake.requests] == [
-        ("POST", "/oauth2/token"), ("GET", "/2/tweets")]
+        ("POST", "/oauth2/token"),
+        ("GET", "/2/tweets"),
+    ]
     assert api.fake.requests[1].headers["Authorization"] == f"Bearer {TOKEN}"
     # The whole act log, every secret form.
-    inputs = {"api-key": API_KEY, "api-secret": API_SECRET, "passphrase": PASS,
-              "access-token": ACCESS_TOKEN, "access-token-secret": ACCESS_TOKEN_SECRET}
+    inputs = {
+        "api-key": API_KEY,
+        "api-secret": API_SECRET,
+        "passphrase": PASS,
+        "access-token": ACCESS_TOKEN,
+        "access-token-secret": ACCESS_TOKEN_SECRET,
+    }
     for name, value in ghrunner.secret_forms(inputs, [TOKEN]).items():
         assert value not in log, f"leak: {name} in the act log"

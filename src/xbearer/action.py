@@ -11,11 +11,20 @@ from actions_toolkit.file_command import issue_file_command
 
 from . import config
 from .client import Credentials, Endpoint, Token, invalidate_token, request_token, validate_token
-from .errors import ActionError
+from .errors import ActionError, InputError
 
 INPUTS = (
-    "api-key", "api-secret", "api-url", "timeout", "retries", "ca-bundle", "export-env",
-    "access-token", "access-token-secret", "passphrase", "sealed-bearer",
+    "api-key",
+    "api-secret",
+    "api-url",
+    "timeout",
+    "retries",
+    "ca-bundle",
+    "export-env",
+    "access-token",
+    "access-token-secret",
+    "passphrase",
+    "sealed-bearer",
 )
 SECRET_INPUTS = ("api-key", "api-secret", "access-token", "access-token-secret", "passphrase")
 
@@ -39,8 +48,9 @@ def _read_settings() -> config.Settings:
         try:
             invalidate = core.get_boolean_input("invalidate")
         except TypeError:
-            raise config.InputError(
-                "invalidate must be true or false (YAML 1.2: true, True, TRUE, false, False, FALSE)."
+            raise InputError(
+                "invalidate must be true or false "
+                "(YAML 1.2: true, True, TRUE, false, False, FALSE)."
             ) from None
     workspace = Path(os.environ.get("GITHUB_WORKSPACE") or ".")
     return config.load(raw, invalidate=invalidate, workspace=workspace)

@@ -25,9 +25,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--api-url", default=config.DEFAULT_API_URL, help="API base URL")
     parser.add_argument("--timeout", default="10", help="seconds per attempt (default 10)")
-    parser.add_argument("--retries", default="3", help="retries after the first attempt (default 3)")
+    parser.add_argument(
+        "--retries", default="3", help="retries after the first attempt (default 3)"
+    )
     parser.add_argument("--ca-bundle", default="", help="PEM bundle of CA certificates to trust")
-    parser.add_argument("--json", action="store_true", help="print token_type and access_token as JSON")
+    parser.add_argument(
+        "--json", action="store_true", help="print token_type and access_token as JSON"
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -52,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         settings = config.load(raw, invalidate=False, workspace=Path.cwd())
-        endpoint = Endpoint(settings.api_url, settings.timeout, settings.retries, settings.ca_bundle)
+        endpoint = Endpoint(
+            settings.api_url, settings.timeout, settings.retries, settings.ca_bundle
+        )
         token = request_token(Credentials(settings.api_key, settings.api_secret), endpoint)
     except ActionError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

@@ -129,7 +129,8 @@ class PatientRetry(Retry):
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         wait = new.get_retry_after(response) if response is not None else None
         if time.monotonic() + (new.get_backoff_time() if wait is None else wait) > self.deadline:
-            raise MaxRetryError(_pool, url, error or ResponseError("time budget exhausted"))
+            reason = error or ResponseError("time budget exhausted")
+            raise MaxRetryError(_pool, url, reason)  # type: ignore[arg-type]  # as urllib3 does
         return new
 
 
@@ -177,7 +178,7 @@ def invalidate_token(
     creds: Credentials, token: Token, endpoint: Endpoint, oauth1_token: tuple[str, str] | None
 ) -> None:
     """POST oauth2/invalidate_token: OAuth 1.0a-signed with an access token, else Basic."""
-    secrets = (creds.key, creds.secret, creds.basic, token.value, token.decoded)
+    secrets: tuple[str, ...] = (creds.key, creds.secret, creds.basic, token.value, token.decoded)
     query = urlencode({"access_token": token.decoded})
     if oauth1_token is not None:
         from requests_oauthlib import OAuth1  # only this mode needs oauthlib
@@ -354,7 +355,9 @@ def _is_timeout(exc: BaseException) -> bool:
     # urllib3's NewConnectionError (refused, unreachable) subclasses ConnectTimeoutError.
     if isinstance(exc, NewConnectionError):
         return False
-    return isinstance(exc, (requests.exceptions.Timeout, ReadTimeoutError, ConnectTimeoutError, TimeoutError))
+    return isinstance(
+        exc, (requests.exceptions.Timeout, ReadTimeoutError, ConnectTimeoutError, TimeoutError)
+    )
 
 
 def _describe_network_error(exc: requests.RequestException, endpoint: Endpoint) -> str:
@@ -365,7 +368,8 @@ def _describe_network_error(exc: requests.RequestException, endpoint: Endpoint) 
         details = [
             e.verify_message if isinstance(e, ssl.SSLCertVerificationError) else str(e.reason)
             for e in causes
-            if isinstance(e, ssl.SSLError) and (e.reason or isinstance(e, ssl.SSLCertVerificationError))
+            if isinstance(e, ssl.SSLError)
+            and (e.reason or isinstance(e, ssl.SSLCertVerificationError))
         ]
         detail = f" ({_clean(details[0], (), 120)})" if details else ""
         return (
@@ -379,7 +383,9 @@ def _describe_network_error(exc: requests.RequestException, endpoint: Endpoint) 
             f"No answer from {host} within timeout ({endpoint.timeout:g} s), "
             f"with up to {endpoint.retries} retries: raise timeout or re-run later."
         )
-    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+    if isinstance(
+        exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+    ):
         return f"The connection to {host} broke while reading the response: re-run the job."
     if isinstance(exc, requests.exceptions.ConnectionError):
         reasons = [e.strerror for e in causes if isinstance(e, OSError) and e.strerror]

@@ -22,11 +22,22 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Names whose value the runner or a later program would execute or trust.
 _FORBIDDEN_ENV = frozenset(
-    "PATH HOME SHELL ENV BASH_ENV IFS PS4 CDPATH NODE_OPTIONS PERL5OPT PERL5LIB "
-    "RUBYOPT RUBYLIB JAVA_TOOL_OPTIONS _JAVA_OPTIONS CLASSPATH".split()
-)
+    {
+        "PATH", "HOME", "SHELL", "ENV", "BASH_ENV", "IFS", "PS4", "CDPATH", "NODE_OPTIONS",
+        "PERL5OPT", "PERL5LIB", "RUBYOPT", "RUBYLIB", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS",
+        "CLASSPATH",
+    }
+)  # fmt: skip
 _FORBIDDEN_ENV_PREFIXES = (
-    "GITHUB_", "RUNNER_", "ACTIONS_", "INPUT_", "STATE_", "LD_", "DYLD_", "GIT_", "PYTHON"
+    "GITHUB_",
+    "RUNNER_",
+    "ACTIONS_",
+    "INPUT_",
+    "STATE_",
+    "LD_",
+    "DYLD_",
+    "GIT_",
+    "PYTHON",
 )
 _FORK_HINT = (
     "If it is set from a secret, note that secrets are not passed to workflows "
@@ -53,7 +64,10 @@ class Settings:
 
 def load(raw: Mapping[str, str], *, invalidate: bool, workspace: Path) -> Settings:
     """Build settings from raw input strings (missing names count as empty)."""
-    get = lambda name: raw.get(name, "").strip()  # noqa: E731
+
+    def get(name: str) -> str:
+        return raw.get(name, "").strip()
+
     key, secret, sealed = get("api-key"), get("api-secret"), get("sealed-bearer")
     passphrase = get("passphrase") or None
     if sealed:
@@ -102,7 +116,9 @@ def _oauth1_token(token: str, secret: str, invalidate: bool) -> tuple[str, str] 
     if not (token and secret):
         raise InputError("Give access-token and access-token-secret together, or neither.")
     if not invalidate:
-        raise InputError("access-token and access-token-secret are only used with invalidate: true.")
+        raise InputError(
+            "access-token and access-token-secret are only used with invalidate: true."
+        )
     for name, value in (("access-token", token), ("access-token-secret", secret)):
         _check_credential(name, value)
     return token, secret
@@ -129,7 +145,9 @@ def parse_api_url(value: str) -> str:
     except ValueError:
         raise InputError(f"api-url is not a valid URL; it must be {example}.") from None
     if "@" in parts.netloc:
-        raise InputError("api-url must not contain user-info (user:password@): pass keys as inputs.")
+        raise InputError(
+            "api-url must not contain user-info (user:password@): pass keys as inputs."
+        )
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise InputError(f"api-url must be {example}.")
     if parts.query or parts.fragment or "?" in value or "#" in value:
@@ -148,7 +166,9 @@ def parse_timeout(value: str) -> float:
     except ValueError:
         seconds = math.nan
     if not 0 < seconds <= MAX_TIMEOUT:
-        raise InputError(f"timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}.")
+        raise InputError(
+            f"timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}."
+        )
     return seconds
 
 

@@ -75,13 +75,20 @@ def unseal(sealed: str, passphrase: str) -> str:
         raise SealError("sealed-bearer is truncated: pass the whole sealed-bearer output.")
     if not hmac.compare_digest(_sum(blob), total):
         raise SealError("sealed-bearer is truncated or altered: its checksum does not match.")
-    salt, check, nonce = blob[:SALT], blob[SALT : SALT + CHECK], blob[SALT + CHECK : SALT + CHECK + NONCE]
+    salt, check, nonce = (
+        blob[:SALT],
+        blob[SALT : SALT + CHECK],
+        blob[SALT + CHECK : SALT + CHECK + NONCE],
+    )
     key, expected = _derive(passphrase, salt)
     if not hmac.compare_digest(check, expected):
         raise SealError("Wrong passphrase for sealed-bearer: use the one the minting job used.")
     try:
         plain = bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
-            blob[SALT + CHECK + NONCE :], VERSION.encode() + blob[: SALT + CHECK + NONCE], nonce, key
+            blob[SALT + CHECK + NONCE :],
+            VERSION.encode() + blob[: SALT + CHECK + NONCE],
+            nonce,
+            key,
         )
     except exceptions.CryptoError:
         raise SealError("sealed-bearer was tampered with: it fails authentication.") from None

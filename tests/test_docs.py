@@ -1,0 +1,89 @@
+"""The README says what action.yml says, and its commands are the ones that exist."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import yaml
+
+from ghrunner import ROOT
+
+spec = importlib.util.spec_from_file_location(
+    "readme_tables", ROOT / "scripts" / "readme_tables.py"
+)
+assert spec and spec.loader
+readme_tables = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(readme_tables)
+
+README = (ROOT / "README.md").read_text()
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
+
+
+def test_readme_tables_match_action_yml() -> None:
+    assert README.count("generated from action.yml -->") == 2
+    expected = readme_tables.render(README, ACTION)
+    assert README == expected, "README tables are stale: run python scripts/readme_tables.py"
+
+
+def test_tables_are_derived_from_every_input_and_output() -> None:
+    generated = readme_tables.tables(ACTION)
+    for name in ACTION["inputs"]:
+        assert f"| `{name}` |" in generated["inputs"]
+    for name in ACTION["outputs"]:
+        assert f"| `{name}` |" in generated["outputs"]
+
+
+def test_action_yml_matches_the_interface_contract() -> None:
+    contract = ROOT.parent / "shared" / "design" / "interface.md"
+    inputs = ACTION["inputs"]
+    assert list(inputs) == [
+        "api-key",
+        "api-secret",
+        "api-url",
+        "timeout",
+        "retries",
+        "ca-bundle",
+        "export-env",
+        "invalidate",
+        "access-token",
+        "access-token-secret",
+        "passphrase",
+        "sealed-bearer",
+    ]
+    assert set(ACTION["outputs"]) == {"bearer", "token-type", "sealed-bearer"}
+    defaults = {k: v.get("default") for k, v in inputs.items() if "default" in v}
+    assert defaults == {
+        "api-url": "https://api.twitter.com",
+        "timeout": "10",
+        "retries": "3",
+        "invalidate": "false",
+    }
+    assert ACTION["runs"] == {
+        "using": "docker",
+        "image": "Dockerfile",
+        "post-entrypoint": "/app/bin/post",
+    }
+    if contract.exists():  # beside the checkout in CI and development
+        text = contract.read_text()
+        for name in inputs:
+            assert f"| `{name}` |" in text
+
+
+def test_readme_has_one_demo_and_one_test_command() -> None:
+    fenced = re.findall(r"```(?:sh|bash|console)\n(.*?)```", README, re.S)
+    commands = [line for block in fenced for line in block.splitlines()]
+    assert commands.count("scripts/demo") == 1
+    assert commands.count("scripts/test") == 1
+    assert (ROOT / "scripts" / "demo").stat().st_mode & 0o111
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert [line for line in ci if "scripts/test" in line and not line.startswith("#")] == [
+        "bash scripts/test -p no:cacheprovider"
+    ]
+
+
+def test_readme_yaml_snippets_parse() -> None:
+    snippets = re.findall(r"```yaml\n(.*?)```", README, re.S)
+    assert len(snippets) >= 3
+    for snippet in snippets:
+        assert yaml.safe_load(snippet)
