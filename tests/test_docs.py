@@ -23,7 +23,7 @@ ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 def test_readme_tables_match_action_yml() -> None:
     assert README.count("generated from action.yml -->") == 2
     expected = readme_tables.render(README, ACTION)
-    assert README == expected, "README tables are stale: run python scripts/readme_tables.py"
+    assert expected == README, "README tables are stale: run python scripts/readme_tables.py"
 
 
 def test_tables_are_derived_from_every_input_and_output() -> None:
