@@ -1,22 +1,18 @@
 # The action's image. Tests swap the base for an offline stand-in:
 #   docker build --build-arg BASE=local/python-standin:3.13 .
 ARG BASE=python:3.13-slim
-
-# Dependencies, hash-locked and binary-only; pip and its cache stay in this stage.
-FROM ${BASE} AS deps
-COPY requirements.txt /tmp/requirements.txt
-RUN python -m pip install --no-cache-dir --disable-pip-version-check --no-compile \
-        --require-hashes --no-deps --only-binary=:all: --target /deps -r /tmp/requirements.txt \
-    && python -m compileall -q --invalidation-mode unchecked-hash /deps
-
 FROM ${BASE}
-ENV PYTHONPATH=/app/lib \
-    PYTHONUNBUFFERED=1 \
-    PYTHONDONTWRITEBYTECODE=1
-COPY --from=deps /deps /app/lib
-COPY src/bin /app/bin
-COPY src/xbearer /app/lib/xbearer
-RUN python -m compileall -q --invalidation-mode unchecked-hash /app/lib/xbearer
 # No USER: GitHub runs container actions as root so they can write the
-# workspace and the file-command files.
+# workspace and the file-command files. No ENV either: the entry points run
+# Python isolated (-I: a job's PYTHONPATH cannot reach in) and set their path.
 ENTRYPOINT ["/app/bin/main"]
+# Dependencies, hash-locked, binary-only, without dependency resolution (so
+# actions-toolkit's PyGithub never enters), compiled once here rather than on
+# every run; no pip cache is kept.
+COPY requirements.txt /app/requirements.txt
+RUN python -m pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
+        --no-compile --require-hashes --no-deps --only-binary=:all: \
+        --target /app/lib -r /app/requirements.txt \
+    && python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/lib
+# Last, so a source change rebuilds only this layer: src/bin and src/xbearer.
+COPY src /app

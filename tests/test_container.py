@@ -82,3 +82,11 @@ def test_image_runs_as_root_with_an_absolute_exec_entrypoint(image: str) -> None
     assert inspect == '["/app/bin/main"]'
     dockerfile = (ghrunner.ROOT / "Dockerfile").read_text()
     assert "ARG BASE=python:3.13-slim" in dockerfile and "\nUSER" not in dockerfile
+
+
+def test_a_jobs_python_variables_cannot_reach_into_the_container(image: str, api: Api) -> None:
+    # The runner passes the job's env into the container; the entry points run Python -I.
+    hostile = {"PYTHONPATH": "/nonexistent", "PYTHONHOME": "/bogus", "PYTHONWARNINGS": "error"}
+    result = ghrunner.run(api.inputs(), image=image, env=hostile)
+    assert result.rc == 0, result.log
+    assert result.outputs["bearer"] == TOKEN

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from urllib.parse import unquote
 
 from actions_toolkit import core
@@ -52,7 +51,7 @@ def _read_settings() -> config.Settings:
                 "invalidate must be true or false "
                 "(YAML 1.2: true, True, TRUE, false, False, FALSE)."
             ) from None
-    workspace = Path(os.environ.get("GITHUB_WORKSPACE") or ".")
+    workspace = os.environ.get("GITHUB_WORKSPACE") or "."
     return config.load(raw, invalidate=invalidate, workspace=workspace)
 
 

@@ -7,7 +7,6 @@ import getpass
 import json
 import os
 import sys
-from pathlib import Path
 
 from . import __version__, config
 from .client import Credentials, Endpoint, request_token
@@ -55,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         "ca-bundle": args.ca_bundle,
     }
     try:
-        settings = config.load(raw, invalidate=False, workspace=Path.cwd())
+        settings = config.load(raw, invalidate=False, workspace=os.getcwd())
         endpoint = Endpoint(
             settings.api_url, settings.timeout, settings.retries, settings.ca_bundle
         )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import os
 import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import InputError
@@ -62,7 +62,7 @@ class Settings:
     sealed_bearer: str | None
 
 
-def load(raw: Mapping[str, str], *, invalidate: bool, workspace: Path) -> Settings:
+def load(raw: Mapping[str, str], *, invalidate: bool, workspace: str) -> Settings:
     """Build settings from raw input strings (missing names count as empty)."""
 
     def get(name: str) -> str:
@@ -180,18 +180,18 @@ def parse_retries(value: str) -> int:
     return int(value)
 
 
-def parse_ca_bundle(value: str, workspace: Path) -> str | None:
+def parse_ca_bundle(value: str, workspace: str) -> str | None:
     """Resolve a PEM bundle path against the workspace and check that it loads."""
     if not value:
         return None
-    path = workspace / value
-    if not path.is_file():
+    path = os.path.join(workspace, value)
+    if not os.path.isfile(path):
         raise InputError(f"ca-bundle {value!r} is not a file in the workspace.")
     try:
-        ssl.create_default_context(cafile=str(path))
+        ssl.create_default_context(cafile=path)
     except (ssl.SSLError, OSError, ValueError):
         raise InputError(f"ca-bundle {value!r} is not a PEM bundle of CA certificates.") from None
-    return str(path)
+    return path
 
 
 def parse_env_name(value: str) -> str | None:
