@@ -7,7 +7,6 @@ shows it (masks applied), then the file-command files the step wrote.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -37,26 +36,7 @@ def show(title: str, result: ghrunner.Run) -> None:
 def main() -> int:
     base = sys.argv[1] if len(sys.argv) > 1 else "python:3.13-slim"
     print(f"Building the action's image on {base} ...")
-    build = subprocess.run(
-        [
-            "docker",
-            "build",
-            "-q",
-            "--network",
-            "host",
-            "--build-arg",
-            f"BASE={base}",
-            "-t",
-            IMAGE,
-            str(ROOT),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if build.returncode:
-        print(build.stdout + build.stderr, file=sys.stderr)
-        return build.returncode
+    ghrunner.build_image(IMAGE, base)
     fake = FakeX()
     url = Server(fake).start()
     print(f"Fake X API on {url} (demo key and secret; nothing leaves this machine)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import ssl
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -87,23 +86,5 @@ def run(api: Api) -> Callable[..., ghrunner.Run]:
 def image() -> str:
     """The action's image, built from the Dockerfile on the offline stand-in base."""
     assert shutil.which("docker"), "docker is needed: run ../shared/testbed/docker-up"
-    root = ghrunner.ROOT
-    build = subprocess.run(
-        [
-            "docker",
-            "build",
-            "-q",
-            "--network",
-            "host",
-            "--build-arg",
-            f"BASE={BASE}",
-            "-t",
-            IMAGE,
-            str(root),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert build.returncode == 0, build.stdout + build.stderr
+    ghrunner.build_image(IMAGE, BASE)
     return IMAGE

@@ -125,6 +125,29 @@ def run(
     return Run(proc.returncode, proc.stdout.decode("utf-8", "replace"), files, dict(inputs))
 
 
+def build_image(tag: str, base: str) -> None:
+    """Build the action's image from the Dockerfile on `base`; fail with docker's output."""
+    build = subprocess.run(
+        [
+            "docker",
+            "build",
+            "-q",
+            "--network",
+            "host",
+            "--build-arg",
+            f"BASE={base}",
+            "-t",
+            tag,
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if build.returncode:
+        raise RuntimeError(f"docker build failed:\n{build.stdout}{build.stderr}")
+
+
 def parse_file_command(text: str) -> dict[str, str]:
     """Parse a GITHUB_OUTPUT-style file: `name<<DELIM` heredocs and `name=value` lines."""
     result: dict[str, str] = {}

@@ -80,8 +80,13 @@ def _run() -> None:
         validate_token(value, "The unsealed value: ")
         done = ["- Unsealed the bearer token from sealed-bearer (no request to X)."]
     else:
+        core.debug(
+            f"POST {endpoint.api_url}/oauth2/token (timeout {endpoint.timeout:g} s, "
+            f"retries {endpoint.retries})"
+        )
         token = request_token(Credentials(settings.api_key, settings.api_secret), endpoint)
         _mask_token(token.value)
+        core.debug(f"Bearer token of {len(token.value)} characters; both forms masked.")
         value = token.value
         done = [f"- Obtained a bearer token from {endpoint.host} in {token.attempts} attempt(s)."]
     outputs = {"bearer": value, "token-type": "bearer"}
