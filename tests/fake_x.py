@@ -236,6 +236,16 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_WR)
+        elif name == "trickle":  # headers, then one byte every arg seconds
+            body = json.dumps({"token_type": "bearer", "access_token": fake.token}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(float(arg or "0.5"))
         elif name == "gzip":
             body = gzip.compress(
                 json.dumps({"token_type": "bearer", "access_token": fake.token}).encode()

@@ -102,8 +102,19 @@ def test_permanent_faults_fail_cleanly_within_the_deadline(run, api: Api, faults
     assert expected in error
     assert "Traceback" not in result.log
     assert result.files == {"OUTPUT": "", "ENV": "", "STATE": "", "STEP_SUMMARY": ""}
-    # Budget: 3 attempts of 1 s plus waits; far below the 63 s hard deadline here.
+    # Budget: 3 attempts of 1 s plus up to 20 s of waits per retry.
     assert elapsed < 15
+
+
+def test_a_trickling_answer_is_cut_at_the_time_budget(run, api: Api) -> None:
+    # Each byte arrives within the read timeout, yet the whole answer would take ~60 s;
+    # the budget with no retries is one timeout.
+    api.fake.faults = ["trickle:0.4"]
+    started = time.monotonic()
+    result = run(api.inputs(retries="0", timeout="2"))
+    assert result.rc == 1
+    assert "still arriving after the time budget" in result.annotations("error")[0]
+    assert time.monotonic() - started < 15
 
 
 def test_redirect_is_not_followed(run, api: Api) -> None:

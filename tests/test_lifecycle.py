@@ -130,5 +130,5 @@ def test_post_step_without_invalidate_does_nothing_and_says_so(run, api: Api) ->
     assert main.state == {}
     post = run(api.inputs(), post=True, state=main.state)
     assert post.rc == 0
-    assert "Nothing to revoke: invalidate is off." in post.log
+    assert "Nothing to revoke: invalidate is off" in post.log
     assert len(api.fake.requests) == 1

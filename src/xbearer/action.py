@@ -9,7 +9,7 @@ from actions_toolkit import core
 from actions_toolkit.file_command import issue_file_command
 
 from . import config
-from .client import Credentials, Endpoint, Token, invalidate_token, request_token, validate_token
+from .client import Credentials, Endpoint, invalidate_token, request_token, validate_token
 from .errors import ActionError, InputError
 
 INPUTS = (
@@ -124,7 +124,7 @@ def post() -> int:
     """The post step: revoke the token when invalidate was on; warn, never fail."""
     value = core.get_state("token")
     if not value:
-        core.info("Nothing to revoke: invalidate is off.")
+        core.info("Nothing to revoke: invalidate is off, or the main step obtained no token.")
         return 0
     _mask_token(value)
     other = (
@@ -136,7 +136,7 @@ def post() -> int:
         settings = _read_settings()
         endpoint = _endpoint(settings)
         creds = Credentials(settings.api_key, settings.api_secret)
-        invalidate_token(creds, Token(value, 1), endpoint, settings.oauth1_token)
+        invalidate_token(creds, value, endpoint, settings.oauth1_token)
     except ActionError as exc:
         core.warning(f"Could not revoke the bearer token: {exc.message} X also accepts {other}.")
         return 0

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import (
@@ -35,7 +36,7 @@ FORM = "application/x-www-form-urlencoded;charset=UTF-8"
 MAX_BODY = 64 * 1024
 MAX_TOKEN = 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-WAIT_BUDGET = 60.0  # seconds of back-off and Retry-After waits on top of the attempts
+WAIT_PER_RETRY = 20.0  # seconds of back-off or Retry-After wait that each retry may add
 
 # The b64token alphabet of RFC 6750, checked on the percent-decoded token (X's
 # tokens carry '=' inside, so anywhere); the token as sent may also carry %XX
@@ -134,8 +135,7 @@ class PatientRetry(Retry):
         return new
 
 
-def _session(endpoint: Endpoint) -> requests.Session:
-    budget = (endpoint.retries + 1) * endpoint.timeout + WAIT_BUDGET
+def _session(endpoint: Endpoint, deadline: float) -> requests.Session:
     retry = PatientRetry(
         total=endpoint.retries,
         redirect=0,
@@ -146,7 +146,7 @@ def _session(endpoint: Endpoint) -> requests.Session:
         backoff_factor=0.5,
         backoff_jitter=0.5,
         backoff_max=10,
-        deadline=time.monotonic() + budget,
+        deadline=deadline,
     )
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
@@ -175,11 +175,12 @@ def request_token(creds: Credentials, endpoint: Endpoint) -> Token:
 
 
 def invalidate_token(
-    creds: Credentials, token: Token, endpoint: Endpoint, oauth1_token: tuple[str, str] | None
+    creds: Credentials, token: str, endpoint: Endpoint, oauth1_token: tuple[str, str] | None
 ) -> None:
     """POST oauth2/invalidate_token: OAuth 1.0a-signed with an access token, else Basic."""
-    secrets: tuple[str, ...] = (creds.key, creds.secret, creds.basic, token.value, token.decoded)
-    query = urlencode({"access_token": token.decoded})
+    decoded = unquote(token)
+    secrets: tuple[str, ...] = (creds.key, creds.secret, creds.basic, token, decoded)
+    query = urlencode({"access_token": decoded})
     if oauth1_token is not None:
         from requests_oauthlib import OAuth1  # only this mode needs oauthlib
 
@@ -206,8 +207,10 @@ def invalidate_token(
 def _post(
     endpoint: Endpoint, path: str, secrets: Sequence[str], **kwargs: Any
 ) -> tuple[int, bytes, int, requests.structures.CaseInsensitiveDict[str]]:
-    """POST with retries; return status, body (bounded), attempts and headers."""
-    session = _session(endpoint)
+    """POST with retries; return status, body (bounded in size and time), attempts, headers."""
+    budget = (endpoint.retries + 1) * endpoint.timeout + endpoint.retries * WAIT_PER_RETRY
+    deadline = time.monotonic() + budget
+    session = _session(endpoint, deadline)
     try:
         with session.post(
             endpoint.api_url + path,
@@ -217,24 +220,30 @@ def _post(
             stream=True,
             **kwargs,
         ) as response:
-            body = _read_bounded(response)
+            body = _read_bounded(response, deadline)
             retries = getattr(response.raw, "retries", None)
             attempts = 1 + len(retries.history) if retries is not None else 1
             return response.status_code, body, attempts, response.headers
-    except requests.RequestException as exc:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         raise ActionError(_describe_network_error(exc, endpoint)) from None
     finally:
         session.close()
 
 
-def _read_bounded(response: requests.Response) -> bytes:
+def _read_bounded(response: requests.Response, deadline: float) -> bytes:
+    """Read the body as it arrives (at most one recv a call), bounded in size and time."""
     body = bytearray()
-    for chunk in response.iter_content(8192):
+    while chunk := response.raw.read1(8192, decode_content=True):
         body += chunk
         if len(body) > MAX_BODY:
             raise ActionError(
                 f"The X API sent more than {MAX_BODY // 1024} KiB (HTTP {response.status_code}); "
                 "check api-url."
+            )
+        if time.monotonic() > deadline:
+            raise ActionError(
+                f"The X API's answer (HTTP {response.status_code}) is still arriving after the "
+                "time budget of (retries + 1) x timeout + 20 s per retry: re-run the job later."
             )
     return bytes(body)
 
@@ -244,7 +253,7 @@ def _parse_token(body: bytes) -> str:
     problem = "X API answered 200 without a usable bearer token: "
     try:
         doc = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ActionError(problem + "the body is not JSON; check api-url.") from None
     if not isinstance(doc, dict):
         raise ActionError(problem + "the body is not a JSON object.")
@@ -283,7 +292,7 @@ def _x_error(body: bytes, secrets: Sequence[str]) -> tuple[int | None, str]:
     """X's error code and message, from {"errors":[{"code":..,"message":..}]}."""
     try:
         doc = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, ""
     errors = doc.get("errors") if isinstance(doc, dict) else None
     first = errors[0] if isinstance(errors, list) and errors else doc
@@ -360,11 +369,11 @@ def _is_timeout(exc: BaseException) -> bool:
     )
 
 
-def _describe_network_error(exc: requests.RequestException, endpoint: Endpoint) -> str:
+def _describe_network_error(exc: Exception, endpoint: Endpoint) -> str:
     """Describe a transport failure from exception types only: their text may hold URLs."""
     host = endpoint.host
     causes = list(_causes(exc))
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, (requests.exceptions.SSLError, urllib3.exceptions.SSLError)):
         details = [
             e.verify_message if isinstance(e, ssl.SSLCertVerificationError) else str(e.reason)
             for e in causes
@@ -383,9 +392,8 @@ def _describe_network_error(exc: requests.RequestException, endpoint: Endpoint) 
             f"No answer from {host} within timeout ({endpoint.timeout:g} s), "
             f"with up to {endpoint.retries} retries: raise timeout or re-run later."
         )
-    if isinstance(
-        exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
-    ):
+    # Raised by urllib3 itself while the body is read (a reset, a short body, bad gzip).
+    if isinstance(exc, (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError)):
         return f"The connection to {host} broke while reading the response: re-run the job."
     if isinstance(exc, requests.exceptions.ConnectionError):
         reasons = [e.strerror for e in causes if isinstance(e, OSError) and e.strerror]
