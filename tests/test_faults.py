@@ -63,10 +63,11 @@ def test_backoff_grows_between_attempts(run, api: Api) -> None:
     result = run(api.inputs(retries="3"))
     assert result.rc == 0, result.log
     gaps = _gaps(api)
-    # urllib3: no wait before the first retry, then 0.5 * 2**(n-1) s, plus up to 0.5 s jitter.
-    assert gaps[0] < 0.7
-    assert 0.9 <= gaps[1] < 1.7
-    assert 1.9 <= gaps[2] < 2.7
+    # urllib3: no wait before the first retry, then 0.5 * 2**(n-1) s, plus up to 0.5 s jitter
+    # (upper bounds leave room for a loaded machine).
+    assert gaps[0] < 0.9
+    assert 0.9 <= gaps[1] < 2.0
+    assert 1.9 <= gaps[2] < 3.2
 
 
 PERMANENT = [
