@@ -59,7 +59,7 @@ def main() -> int:
         inputs, image=IMAGE, post=True, state=ghrunner.parse_file_command(main_step.files["STATE"])
     )
     show("Job 1, post step: revoke (invalidate: true)", post)
-    seen = [f"{r.method} {r.path[:40]}" for r in fake.requests]
+    seen = [f"{r.method} {r.path.split('?')[0]}" for r in fake.requests]
     print(f"\nRequests the fake X API received: {seen}")
     return max(main_step.rc, later.rc, post.rc)
 
