@@ -76,11 +76,6 @@ class Token:
     value: str
     attempts: int
 
-    @property
-    def decoded(self) -> str:
-        """The percent-decoded form, which is masked as well."""
-        return unquote(self.value)
-
 
 @dataclass(frozen=True)
 class Endpoint:
