@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import ghrunner
-from conftest import STANDIN, Api
+from conftest import BASE, Api
 from fake_x import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, TOKEN
 
 PASS = "correct horse battery staple"
@@ -64,7 +64,7 @@ def test_two_job_handoff_under_act(image: str, api: Api, tmp_path: Path) -> None
             "-W",
             "tests/workflows/handoff.yml",
             "-P",
-            f"ubuntu-latest={STANDIN}",
+            f"ubuntu-latest={BASE}",  # the job image: any image with bash and python3
             "--pull=false",
             "--network",
             "host",
