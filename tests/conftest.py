@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 import trustme
 
+from xbearer.errors import ACTION_TERMS
+from xbearer.transport import Endpoint
+
 import ghrunner
 from fake_x import API_KEY, API_SECRET, FakeX, Server
 
@@ -26,6 +29,11 @@ class Api:
     def __init__(self, fake: FakeX, url: str, server: Server) -> None:
         self.fake, self.url, self.server = fake, url, server
 
+    @property
+    def host(self) -> str:
+        """host:port, as messages name it."""
+        return self.url.split("://", 1)[1]
+
     def inputs(self, **extra: str) -> dict[str, str]:
         """Inputs for a run against this fake: its key, secret and URL, plus extra."""
         base = {
@@ -37,6 +45,11 @@ class Api:
         }
         base.update({k.replace("_", "-"): v for k, v in extra.items()})
         return base
+
+
+def endpoint(url: str, timeout: float = 5, retries: int = 0) -> Endpoint:
+    """An endpoint for calling the client directly, in the action's words."""
+    return Endpoint(url, timeout, retries, None, ACTION_TERMS)
 
 
 def _serve(tls: Any = None, host: str = "127.0.0.1") -> Iterator[Api]:

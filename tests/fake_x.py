@@ -1,15 +1,19 @@
 """A fake X API on loopback: oauth2/token, oauth2/invalidate_token, GET /2/tweets.
 
 It checks requests as X does (Basic credential, grant_type, OAuth 1.0a
-signatures), answers with X's real error bodies, and can be told to misbehave
-with a queue of faults, one per token request. Run it as a script for the demo:
-``python tests/fake_x.py --port 8080`` (plain HTTP on 127.0.0.1).
+signatures and nonces), answers with X's real error bodies, and can be told to
+misbehave with a queue of faults: one per token request (`faults`), one per
+revocation (`revoke_faults`). Hostile faults keep going for at most a minute.
+
+Run it by hand: ``python tests/fake_x.py --port 8080 [--fault status:503 ...]``
+(plain HTTP on 127.0.0.1; the key and secret it accepts are printed).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import gzip
 import json
 import socket
@@ -38,6 +42,7 @@ ERR_32 = (401, 32, "Could not authenticate you.", None)
 ERR_89 = (401, 89, "Invalid or expired token.", None)
 ERR_88 = (429, 88, "Rate limit exceeded", None)
 ERR_130 = (503, 130, "Over capacity", None)
+MINUTE = 60.0  # how long a hostile fault keeps going: far past any budget a test uses
 
 
 def x_error(code: int, message: str, label: str | None = None) -> bytes:
@@ -67,14 +72,17 @@ class FakeX:
     secret: str = API_SECRET
     token: str = TOKEN
     faults: list[str] = field(default_factory=list)
+    revoke_faults: list[str] = field(default_factory=list)
     requests: list[Seen] = field(default_factory=list)
     revoked: set[str] = field(default_factory=set)
+    nonces: set[str] = field(default_factory=set)
     custom: tuple[int, dict[str, str], bytes] = (200, {}, b"")  # the "custom" fault's answer
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def next_fault(self) -> str:
+    def next_fault(self, queue: list[str] | None = None) -> str:
+        queue = self.faults if queue is None else queue
         with self.lock:
-            return self.faults.pop(0) if self.faults else "ok"
+            return queue.pop(0) if queue else "ok"
 
     def token_requests(self) -> list[Seen]:
         return [r for r in self.requests if r.path.startswith("/oauth2/token")]
@@ -178,6 +186,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _invalidate(self, seen: Seen) -> None:
         fake = self.server.fake
+        fault = fake.next_fault(fake.revoke_faults)
         auth = seen.headers.get("Authorization", "")
         if auth.startswith("OAuth "):
             ok = _oauth1_valid(self, seen)
@@ -185,6 +194,13 @@ class Handler(BaseHTTPRequestHandler):
         else:
             ok = self._basic_ok(seen.headers)
             token = parse_qs(seen.body.decode("utf-8", "replace")).get("access_token", [""])[0]
+        if fault == "status:503":  # over capacity before X looked at the request
+            self._error(ERR_130)
+            return
+        if fault == "custom":
+            status, headers, body = fake.custom
+            self._send(status, body, headers=headers)
+            return
         if not ok:
             self._error(ERR_32)
             return
@@ -192,6 +208,9 @@ class Handler(BaseHTTPRequestHandler):
             self._error(ERR_89)
             return
         fake.revoked.add(fake.token)
+        if fault == "lost-answer":  # revoked, but the answer that says so is a 503
+            self._error(ERR_130)
+            return
         self._send(200, json.dumps({"access_token": fake.token}).encode())
 
     # -- faults -------------------------------------------------------------
@@ -259,8 +278,38 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, json.dumps({"token_type": "bearer", "access_token": arg}).encode())
         elif name == "redirect":  # 307 to another host
             self._send(307, b"", headers={"Location": f"http://{arg or '127.0.0.2'}/oauth2/token"})
+        elif name == "trickle-headers":  # a status line, then a header line every arg s
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            for n in range(int(MINUTE / float(arg or "0.5"))):
+                self.wfile.write(b"X-Filler-%d: x\r\n" % n)
+                time.sleep(float(arg or "0.5"))
+            self.close_connection = True
+        elif name == "endless-5xx":  # a 503 whose chunked body goes on for a minute
+            self.wfile.write(
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n"
+            )
+            ends = time.monotonic() + MINUTE
+            while time.monotonic() < ends:
+                self.wfile.write(b"400\r\n" + b"x" * 1024 + b"\r\n")
+                time.sleep(0.005)
+            self.close_connection = True
+        elif name == "deflate-forever":  # deflate of empty stored blocks: no byte, ever
+            self.wfile.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Encoding: deflate\r\nConnection: close\r\n\r\n\x78\x01"
+            )
+            ends = time.monotonic() + MINUTE
+            while time.monotonic() < ends:
+                self.wfile.write(b"\x00\x00\x00\xff\xff" * 20)
+                time.sleep(0.01)
+            self.close_connection = True
+        elif name == "garbage":  # not HTTP at all
+            self.wfile.write(b"garbage\r\n\r\n")
+            self.close_connection = True
         elif name == "custom":
             status, headers, body = fake.custom
+            headers = dict(headers)
             self._send(status, body, headers.pop("Content-Type", "application/json"), headers)
         elif name == "echo-auth":  # an error body echoing the Authorization header
             echoed = self.headers.get("Authorization", "")
@@ -281,6 +330,12 @@ def _oauth1_valid(handler: Handler, seen: Seen) -> bool:
     host = seen.headers.get("Host", "")
     uri = f"{scheme}://{host}{seen.path}"
     params = dict(parse_authorization_header(seen.headers["Authorization"]))
+    nonce = f"{params.get('oauth_timestamp')}:{params.get('oauth_nonce')}"
+    with server.fake.lock:
+        replayed = nonce in server.fake.nonces
+        server.fake.nonces.add(nonce)
+    if replayed:  # X refuses a nonce it has seen: a replayed request
+        return False
     if (params.get("oauth_consumer_key"), params.get("oauth_token")) != (
         server.fake.key,
         ACCESS_TOKEN,
@@ -323,7 +378,8 @@ class Server(ThreadingHTTPServer):
 
     def start(self) -> str:
         """Serve in a thread; return the base URL."""
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        # A short poll: shutdown() waits for it, once per test.
+        threading.Thread(target=self.serve_forever, args=(0.01,), daemon=True).start()
         host, port = str(self.server_address[0]), self.server_address[1]
         host_text = f"[{host}]" if ":" in host else host
         return f"{'https' if self.tls else 'http'}://{host_text}:{port}"
@@ -337,8 +393,15 @@ def main() -> None:
     )
     args = parser.parse_args()
     server = Server(FakeX(faults=args.fault), port=args.port)
-    print(f"fake X API on http://127.0.0.1:{server.server_address[1]}", flush=True)
-    server.serve_forever()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    print(
+        f"Fake X API on {url} (Ctrl-C stops it). It accepts:\n"
+        f"  X_API_KEY={API_KEY}\n  X_API_SECRET={API_SECRET}\n"
+        f"Try: X_API_KEY=... X_API_SECRET=... xbearer --api-url {url}",
+        flush=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -65,13 +65,18 @@ def run(
     image: str | None = None,
     workspace: Path | None = None,
     timeout: float = 120,
+    missing: Iterable[str] = (),
 ) -> Run:
-    """Run the main (or post) step with these inputs; the log holds stdout and stderr in order."""
+    """Run the main (or post) step with these inputs; the log holds stdout and stderr in order.
+
+    `missing` names file-command files (e.g. "ENV") that the runner failed to create.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         commands_dir = Path(tmp)
         names = {kind: f"{kind.lower()}_file" for kind in FILE_COMMANDS}
-        for name in names.values():
-            (commands_dir / name).touch()
+        for kind, name in names.items():
+            if kind not in missing:
+                (commands_dir / name).touch()
         variables = {f"INPUT_{k.upper()}": v for k, v in inputs.items()}
         variables.update({f"STATE_{k}": v for k, v in (state or {}).items()})
         variables.update(env or {})
@@ -105,12 +110,7 @@ def run(
             variables.update({f"GITHUB_{k}": str(commands_dir / n) for k, n in names.items()})
             variables.update(GITHUB_WORKSPACE=str(ws))
             cmd = [sys.executable, str(ROOT / "src" / "bin" / ("post" if post else "main"))]
-            keep = {
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith(("INPUT_", "GITHUB_", "STATE_"))
-            }
-            child_env = {**keep, "PYTHONPATH": str(ROOT / "src"), **variables}
+            child_env = {**host_env(), "PYTHONPATH": str(ROOT / "src"), **variables}
             cwd = ws
         proc = subprocess.run(
             cmd,
@@ -121,8 +121,23 @@ def run(
             timeout=timeout,
             check=False,
         )
-        files = {k: (commands_dir / n).read_text() for k, n in names.items()}
+        files = {
+            k: (commands_dir / n).read_text() if (commands_dir / n).exists() else ""
+            for k, n in names.items()
+        }
     return Run(proc.returncode, proc.stdout.decode("utf-8", "replace"), files, dict(inputs))
+
+
+def host_env() -> dict[str, str]:
+    """This machine's environment without what a test must set itself: the runner's
+    variables, and those that change whom a client trusts or how it routes."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.upper().startswith(("INPUT_", "GITHUB_", "STATE_"))
+        and name.upper() not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+        and not name.upper().endswith("_PROXY")
+    }
 
 
 def build_image(tag: str, base: str) -> None:

@@ -20,6 +20,7 @@ class _Tunnel(socketserver.BaseRequestHandler):
                 return
             head += chunk
         method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+        self.server.received.append(f"{method} {target}")
         host, _, port = target.rpartition(":")
         if method != "CONNECT" or host not in ("127.0.0.1", "localhost"):
             self.request.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
@@ -43,21 +44,28 @@ class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     seen: list[str]
+    received: list[str]
 
 
 class ConnectProxy:
-    """`with ConnectProxy() as proxy:` proxy.url for HTTPS_PROXY, proxy.seen for tunnels."""
+    """`with ConnectProxy() as proxy:` proxy.url for HTTPS_PROXY; what it saw and opened."""
 
     def __enter__(self) -> ConnectProxy:
         self._server = _Server(("127.0.0.1", 0), _Tunnel)
-        self._server.seen = []
+        self._server.seen, self._server.received = [], []
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         return self
 
     @property
     def seen(self) -> list[str]:
+        """The tunnels opened: host:port."""
         return self._server.seen
+
+    @property
+    def received(self) -> list[str]:
+        """Every request line's method and target, tunnel or not."""
+        return self._server.received
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self._server.shutdown()

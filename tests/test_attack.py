@@ -123,21 +123,33 @@ def test_file_command_parser_follows_the_runner() -> None:
 
 # -- property-based: any answer from the API --------------------------------------------------
 
-header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40)
+header_text = st.one_of(
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40),
+    # What http.client hands over is Latin-1: superscript and other non-ASCII digits too.
+    st.text(
+        st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
+        max_size=40,
+    ),
+    st.integers(-(10**25), 10**25).map(str),
+)
+# Messages with lone surrogates, controls, bidi overrides: JSON can carry them all.
+message_text = st.text(
+    st.characters(codec=None, exclude_categories=()), max_size=60
+) | st.sampled_from(["\ud800", "a\udfffb", "\u202e::error::x", "ok\x1b[31m"])
 bodies = st.one_of(
     st.binary(max_size=300),
     st.text(max_size=300).map(str.encode),
     st.dictionaries(
         st.sampled_from(["token_type", "access_token", "errors", "error"]),
         st.one_of(
-            st.text(max_size=60),
+            message_text,
             st.integers(),
             st.none(),
             st.booleans(),
             st.lists(
                 st.dictionaries(
                     st.sampled_from(["code", "message"]),
-                    st.one_of(st.integers(), st.text(max_size=60)),
+                    st.one_of(st.integers(), message_text),
                     max_size=2,
                 ),
                 max_size=2,
@@ -159,32 +171,48 @@ def module_api():
 
 
 def _run_in_process(inputs: dict[str, str]) -> ghrunner.Run:
+    """action.main() in this process, its output through a strict UTF-8 stream."""
     with tempfile.TemporaryDirectory() as tmp:
         files = {k: Path(tmp, k) for k in ghrunner.FILE_COMMANDS}
         for path in files.values():
             path.touch()
-        env = {f"INPUT_{k.upper()}": v for k, v in inputs.items()}
+        env = {**ghrunner.host_env(), **{f"INPUT_{k.upper()}": v for k, v in inputs.items()}}
         env.update({f"GITHUB_{k}": str(p) for k, p in files.items()}, GITHUB_WORKSPACE=tmp)
-        out = io.StringIO()
+        raw = io.BytesIO()
+        out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", write_through=True)
         with (
-            mock.patch.dict(os.environ, env),
+            mock.patch.dict(os.environ, env, clear=True),
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(out),
         ):
             rc = action.main()
         return ghrunner.Run(
-            rc, out.getvalue(), {k: p.read_text() for k, p in files.items()}, inputs
+            rc, raw.getvalue().decode(), {k: p.read_text() for k, p in files.items()}, inputs
         )
+
+
+def test_a_lone_surrogate_in_xs_message_is_described(run, api: Api) -> None:
+    body = json.dumps({"errors": [{"code": 99, "message": "bad \ud800 news \u202e"}]})
+    api.fake.custom = (403, {}, body.encode())
+    api.fake.faults = ["custom"]
+    result = _run_in_process(api.inputs())
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert "HTTP 403, code 99: bad news — check" in error
 
 
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(status=st.integers(200, 599), headers=headers, body=bodies)
-def test_any_api_answer_ends_cleanly(module_api: Api, status: int, headers, body: bytes) -> None:
+@given(status=st.integers(200, 599), headers=headers, body=bodies, retries=st.sampled_from("01"))
+def test_any_api_answer_ends_cleanly(
+    module_api: Api, status: int, headers, body: bytes, retries: str
+) -> None:
+    # With one retry, a 429 or 5xx answer's headers decide the wait, then the message.
     module_api.fake.custom = (status, dict(headers), body)
-    module_api.fake.faults = ["custom"]
-    result = _run_in_process(module_api.inputs(retries="0", timeout="2"))
+    module_api.fake.faults = ["custom", "custom"]
+    with mock.patch("xbearer.transport.time.sleep"):  # what is waited for, not the wait
+        result = _run_in_process(module_api.inputs(retries=retries, timeout="2"))
     ghrunner.assert_no_leak(result, [TOKEN])
     assert "Traceback" not in result.log
     if result.rc == 0:

@@ -23,6 +23,8 @@ TRANSIENT = [
     (["retry-after:0"], 1, 2),
     (["reset"], 1, 2),
     (["slow:3"], 1, 2),
+    (["reset-mid"], 1, 2),
+    (["truncated"], 1, 2),
 ]
 
 
@@ -63,11 +65,11 @@ def test_backoff_grows_between_attempts(run, api: Api) -> None:
     result = run(api.inputs(retries="3"))
     assert result.rc == 0, result.log
     gaps = _gaps(api)
-    # urllib3: no wait before the first retry, then 0.5 * 2**(n-1) s, plus up to 0.5 s jitter
+    # Retry n waits 0.5 * 2**(n-1) s plus up to 0.5 s of jitter, the first one too
     # (upper bounds leave room for a loaded machine).
-    assert gaps[0] < 0.9
-    assert 0.9 <= gaps[1] < 2.0
-    assert 1.9 <= gaps[2] < 3.2
+    assert 0.45 <= gaps[0] < 1.5
+    assert 0.95 <= gaps[1] < 2.0
+    assert 1.95 <= gaps[2] < 3.2
 
 
 PERMANENT = [
@@ -76,10 +78,16 @@ PERMANENT = [
     (["overcapacity"] * 3, "HTTP 503, code 130: Over capacity — X is over capacity"),
     (["status:504"] * 3, "HTTP 504"),
     (["retry-after:0"] * 3, "HTTP 429, code 88: Rate limit exceeded"),
-    (["reset"] * 3, "Could not connect to 127.0.0.1"),
-    (["slow:3"] * 3, "No answer from 127.0.0.1"),
-    (["reset-mid"], "connection to 127.0.0.1"),
-    (["truncated"], "connection to 127.0.0.1"),
+    (
+        ["reset"] * 3,
+        "broke before a complete answer arrived (Connection reset by peer; 3 attempts)",
+    ),
+    (["slow:3"] * 3, "sent nothing for 1 s (3 attempts): raise timeout or re-run the job later"),
+    (
+        ["reset-mid"] * 3,
+        "broke before a complete answer arrived (Connection reset by peer; 3 attempts)",
+    ),
+    (["truncated"] * 3, "broke before a complete answer arrived (IncompleteRead"),
     (["huge"], "more than 64 KiB"),
     (["html:200"], "the body is not JSON"),
     (['json:{"token_type":"bearer"}'], "access_token is missing or empty"),
@@ -107,15 +115,92 @@ def test_permanent_faults_fail_cleanly_within_the_deadline(run, api: Api, faults
     assert elapsed < 15
 
 
-def test_a_trickling_answer_is_cut_at_the_time_budget(run, api: Api) -> None:
-    # Each byte arrives within the read timeout, yet the whole answer would take ~60 s;
-    # the budget with no retries is one timeout.
-    api.fake.faults = ["trickle:0.4"]
+HOSTILE = [
+    # (fault, retries): each would hold the step for a minute (the fake's limit);
+    # the budget, (retries + 1) x timeout + 20 s per retry, ends it.
+    ("trickle:0.4", 0),  # a body byte every 0.4 s: never a read timeout
+    ("trickle-headers:0.4", 0),  # a header line every 0.4 s: never a read timeout
+    ("deflate-forever", 0),  # a deflate stream of empty blocks: bytes, but no data
+]
+
+
+@pytest.mark.parametrize(("fault", "retries"), HOSTILE, ids=[f"{f}-r{r}" for f, r in HOSTILE])
+def test_a_hostile_answer_ends_within_the_budget(run, api: Api, fault, retries) -> None:
+    api.fake.faults = [fault] * (retries + 1)
+    timeout = 2.0
+    budget = (retries + 1) * timeout + 20 * retries
     started = time.monotonic()
+    result = run(api.inputs(retries=str(retries), timeout=str(timeout)), timeout=budget + 30)
+    elapsed = time.monotonic() - started
+    assert result.rc == 1, result.log
+    (error,) = result.annotations("error")
+    assert f"No complete answer from {api.host} within the time budget of {budget:g} s" in error
+    assert result.files == {"OUTPUT": "", "ENV": "", "STATE": "", "STEP_SUMMARY": ""}
+    assert budget - 0.5 < elapsed < budget + 3  # the start of the process included
+
+
+def test_a_retried_error_body_is_not_drained(run, api: Api) -> None:
+    # A 503 whose body never ends: the retry must not wait to read it to the end.
+    api.fake.faults = ["endless-5xx"]
+    started = time.monotonic()
+    result = run(api.inputs(retries="1", timeout="2"))
+    assert result.rc == 0, result.log
+    assert result.outputs["bearer"] == TOKEN
+    assert len(api.fake.token_requests()) == 2
+    assert time.monotonic() - started < 10  # the budget is 24 s; the fake goes on for 60
+
+
+def test_an_endless_final_error_body_is_cut_at_64_kib(run, api: Api) -> None:
+    api.fake.faults = ["endless-5xx"]
     result = run(api.inputs(retries="0", timeout="2"))
     assert result.rc == 1
-    assert "still arriving after the time budget" in result.annotations("error")[0]
-    assert time.monotonic() - started < 15
+    assert f"{api.host} sent more than 64 KiB (HTTP 503)" in result.annotations("error")[0]
+
+
+def test_first_retry_waits_too(run, api: Api) -> None:
+    api.fake.faults = ["status:503"]
+    result = run(api.inputs(retries="1"))
+    assert result.rc == 0, result.log
+    (gap,) = _gaps(api)
+    assert gap >= 0.45
+
+
+def test_413_is_not_retried_even_with_retry_after(run, api: Api) -> None:
+    api.fake.custom = (413, {"Retry-After": "1"}, b'{"errors":[{"code":0,"message":"Too large"}]}')
+    api.fake.faults = ["custom"]
+    result = run(api.inputs(retries="3"))
+    assert result.rc == 1
+    assert "HTTP 413" in result.annotations("error")[0]
+    assert len(api.fake.token_requests()) == 1
+
+
+def test_a_garbled_answer_is_not_called_a_connection_failure(run, api: Api) -> None:
+    # The connection was made; what came back was not HTTP (a ProtocolError in the headers).
+    api.fake.faults = ["garbage"]
+    result = run(api.inputs(retries="0"))
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert f"The connection to {api.host} broke before a complete answer arrived" in error
+    assert "Could not connect" not in error
+
+
+@pytest.mark.parametrize(
+    ("reset", "expected"),
+    [
+        ("²", "HTTP 429, code 88: Rate limit exceeded — rate limited by X: re-run"),
+        ("9" * 20, "HTTP 429, code 88: Rate limit exceeded — rate limited by X: re-run"),
+        ("-5", "HTTP 429, code 88: Rate limit exceeded — rate limited by X: re-run"),
+    ],
+    ids=["superscript digit", "20 digits", "negative"],
+)
+def test_odd_rate_limit_resets_are_described(run, api: Api, reset, expected) -> None:
+    body = b'{"errors":[{"code":88,"message":"Rate limit exceeded"}]}'
+    api.fake.custom = (429, {"x-rate-limit-reset": reset}, body)
+    api.fake.faults = ["custom", "custom"]  # the retry's wait, then the final message
+    result = run(api.inputs(retries="1"))
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert expected in error and "internal error" not in error
 
 
 def test_redirect_is_not_followed(run, api: Api) -> None:

@@ -9,10 +9,11 @@ from urllib.parse import unquote
 
 import pytest
 
-from xbearer.client import USER_AGENT, Credentials, Endpoint, request_token
+from xbearer.client import Credentials, request_token
+from xbearer.transport import USER_AGENT
 
 import ghrunner
-from conftest import Api
+from conftest import Api, endpoint
 from fake_x import API_KEY, API_SECRET, TOKEN, FakeX, Server
 
 
@@ -31,7 +32,7 @@ def test_request_matches_the_documented_curl_command(api: Api) -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    token = request_token(Credentials(API_KEY, API_SECRET), Endpoint(api.url, 5, 0))
+    token = request_token(Credentials(API_KEY, API_SECRET), endpoint(api.url))
     assert token.value == TOKEN
     theirs, ours = api.fake.requests
     assert (ours.method, ours.path, ours.body) == (theirs.method, theirs.path, theirs.body)
@@ -51,7 +52,7 @@ def test_key_and_secret_are_rfc1738_encoded_before_base64() -> None:
 
 def test_special_characters_in_credentials_reach_the_api_intact(api: Api) -> None:
     api.fake.key, api.fake.secret = "k:ey/1", "s e+cret"
-    token = request_token(Credentials("k:ey/1", "s e+cret"), Endpoint(api.url, 5, 0))
+    token = request_token(Credentials("k:ey/1", "s e+cret"), endpoint(api.url))
     assert token.value == TOKEN
 
 
@@ -97,7 +98,7 @@ def test_ipv6_loopback(ca) -> None:
     server = Server(fake, host="::1")
     url = server.start()
     try:
-        token = request_token(Credentials(API_KEY, API_SECRET), Endpoint(url, 5, 0))
+        token = request_token(Credentials(API_KEY, API_SECRET), endpoint(url))
     finally:
         server.shutdown()
     assert url.startswith("http://[::1]:") and token.value == TOKEN
@@ -138,8 +139,10 @@ def test_missing_grant_type_is_explained(api: Api) -> None:
     assert response.status_code == 403
     assert response.json()["errors"][0]["code"] == 170
     from xbearer.client import _describe_refusal
+    from xbearer.transport import Answer
 
-    text = _describe_refusal(403, response.content, response.headers, (), Endpoint(api.url, 1, 0))
+    answer = Answer(403, response.headers, response.content, 1)
+    text = _describe_refusal(answer, (), endpoint(api.url))
     assert "code 170" in text and "grant_type" in text
 
 
@@ -156,3 +159,52 @@ def test_proxy_variables_are_honoured(tls_api: Api, tmp_path: Path) -> None:
         assert bypass.rc == 0, bypass.log
         assert len(proxy.seen) == 1
     assert len(tls_api.fake.token_requests()) == 2
+
+
+def test_plain_http_to_loopback_never_goes_through_a_proxy(api: Api) -> None:
+    from proxy import ConnectProxy
+
+    with ConnectProxy() as proxy:
+        env = {"HTTP_PROXY": proxy.url, "http_proxy": proxy.url, "ALL_PROXY": proxy.url}
+        result = ghrunner.run(api.inputs(), env=env)
+        assert result.rc == 0, result.log
+        assert proxy.received == []  # the Basic credential never reached the proxy
+    assert len(api.fake.token_requests()) == 1
+
+
+def test_a_netrc_cannot_replace_the_apps_credential(api: Api, tmp_path: Path) -> None:
+    # HOME is /github/home in the container, the job's own; a .netrc there is the job's.
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login someone-else password not-the-secret\n")
+    netrc.chmod(0o600)
+    result = ghrunner.run(api.inputs(), env={"HOME": str(tmp_path), "NETRC": str(netrc)})
+    assert result.rc == 0, result.log
+    (request,) = api.fake.token_requests()
+    assert request.headers["Authorization"] == f"Basic {Credentials(API_KEY, API_SECRET).basic}"
+
+
+def test_a_readable_ca_variable_is_honoured_and_said(tls_api: Api, tmp_path: Path) -> None:
+    env = {"REQUESTS_CA_BUNDLE": str(tmp_path / "ca.pem")}
+    result = ghrunner.run(tls_api.inputs(), env=env, workspace=tmp_path)
+    ghrunner.assert_no_leak(result, [TOKEN])
+    assert result.rc == 0, result.log
+    assert "Trusting the CA certificates named by REQUESTS_CA_BUNDLE." in result.log
+
+
+def test_the_ca_bundle_input_wins_over_the_environment(tls_api: Api, tmp_path: Path) -> None:
+    import trustme
+
+    trustme.CA().cert_pem.write_to_path(str(tmp_path / "other-ca.pem"))
+    env = {"REQUESTS_CA_BUNDLE": str(tmp_path / "other-ca.pem")}
+    result = ghrunner.run(tls_api.inputs(ca_bundle="ca.pem"), env=env, workspace=tmp_path)
+    assert result.rc == 0, result.log
+    assert "Trusting the CA certificates named by" not in result.log
+
+
+def test_https_to_a_plain_http_server_says_so(api: Api) -> None:
+    result = ghrunner.run(api.inputs(api_url=api.url.replace("http://", "https://")))
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert f"TLS handshake with {api.host} failed" in error
+    assert "no HTTPS server answered there; check that api-url has the right scheme" in error
+    assert "ca-bundle" not in error

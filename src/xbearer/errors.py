@@ -1,4 +1,9 @@
-"""The one exception type the action reports as an ``::error`` annotation."""
+"""The one exception type reported to the user, and the words its messages use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 
 class ActionError(Exception):
@@ -11,3 +16,57 @@ class ActionError(Exception):
 
 class InputError(ActionError):
     """An input is missing or malformed; raised before any request is sent."""
+
+
+def clean(text: str, secrets: Iterable[str] = (), limit: int = 200) -> str:
+    """Untrusted text made safe to show: secrets redacted, printable, one line, truncated.
+
+    Printable excludes control and format characters and lone surrogates, so the
+    result is one line that any UTF-8 stream can write.
+    """
+    secrets = [s for s in secrets if s]
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Terms:
+    """How a user sets each setting and what to tell them, where the code runs."""
+
+    set_credentials: str
+    later: str
+    network: str
+    workspace: str
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def name(self, setting: str) -> str:
+        """What the user calls a setting: an input name, an option or a variable."""
+        return self.names.get(setting, setting)
+
+
+ACTION_TERMS = Terms(
+    set_credentials="set it from a repository secret. If it is, note that secrets are not "
+    "passed to workflows triggered from forks or by Dependabot (use Dependabot secrets for those).",
+    later="re-run the job later",
+    network="the runner's network",
+    workspace="the workspace",
+)
+CLI_TERMS = Terms(
+    set_credentials="set X_API_KEY and X_API_SECRET in the environment, or run xbearer in a "
+    "terminal to be asked for them.",
+    later="try again later",
+    network="this machine's network",
+    workspace="the current directory",
+    names={
+        "api-key": "X_API_KEY",
+        "api-secret": "X_API_SECRET",
+        "api-url": "--api-url",
+        "timeout": "--timeout",
+        "retries": "--retries",
+        "ca-bundle": "--ca-bundle",
+    },
+)
