@@ -8,11 +8,15 @@ FROM ${BASE}
 ENTRYPOINT ["/app/bin/main"]
 # Dependencies, hash-locked, binary-only, without dependency resolution (so
 # actions-toolkit's PyGithub never enters), compiled once here rather than on
-# every run; no pip cache is kept.
+# every run; no pip cache is kept, nor what the wheels carry that never runs
+# (actions-toolkit's top-level tests package, console scripts).
 COPY requirements.txt /app/requirements.txt
 RUN python -m pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
         --no-compile --require-hashes --no-deps --only-binary=:all: \
         --target /app/lib -r /app/requirements.txt \
+    && rm -rf /app/lib/tests /app/lib/bin \
     && python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/lib
-# Last, so a source change rebuilds only this layer: src/bin and src/xbearer.
+# Last, so a source change rebuilds only these two layers: src/bin and src/xbearer,
+# compiled too.
 COPY src /app
+RUN python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/xbearer

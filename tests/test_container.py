@@ -49,20 +49,50 @@ def test_ca_bundle_relative_to_the_mounted_workspace(
     assert result.outputs["bearer"] == TOKEN
 
 
-def test_seal_unseal_and_post_step_revocation_in_the_container(image: str, api: Api) -> None:
-    inputs = api.inputs(
-        passphrase=PASS,
-        invalidate="true",
-        access_token=ACCESS_TOKEN,
-        access_token_secret=ACCESS_TOKEN_SECRET,
-    )
-    main = _run(image, api, inputs)
-    assert main.rc == 0, main.log
-    used = _run(image, api, {"sealed-bearer": main.outputs["sealed-bearer"], "passphrase": PASS})
-    assert used.outputs["bearer"] == TOKEN
-    post = _run(image, api, inputs, post=True, state=main.state)
-    assert post.rc == 0 and "Revoked the bearer token" in post.log, post.log
+def test_hand_off_in_githubs_order_in_the_container(image: str, api: Api) -> None:
+    # Job 1 main, job 1 post, job 2 main, job 2 post: the last job revokes.
+    mint_inputs = api.inputs(passphrase=PASS)
+    mint = _run(image, api, mint_inputs)
+    assert mint.rc == 0, mint.log
+    mint_post = _run(image, api, mint_inputs, post=True, state=mint.state)
+    assert mint_post.rc == 0 and "Nothing to revoke" in mint_post.log
+    last_inputs = {
+        **api.inputs(invalidate="true"),
+        "sealed-bearer": mint.outputs["sealed-bearer"],
+        "passphrase": PASS,
+        "access-token": ACCESS_TOKEN,
+        "access-token-secret": ACCESS_TOKEN_SECRET,
+    }
+    last = _run(image, api, last_inputs)
+    assert last.rc == 0, last.log
+    assert last.outputs["bearer"] == TOKEN
+    assert TOKEN not in api.fake.revoked
+    last_post = _run(image, api, last_inputs, post=True, state=last.state)
+    assert last_post.rc == 0 and "Revoked the bearer token" in last_post.log, last_post.log
     assert TOKEN in api.fake.revoked
+    assert len(api.fake.token_requests()) == 1
+
+
+def test_the_image_holds_compiled_code_and_nothing_unused(image: str) -> None:
+    listing = subprocess.run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--entrypoint",
+            "sh",
+            image,
+            "-c",
+            "ls /app/lib; ls /app/xbearer/__pycache__",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert "tests" not in listing and "bin" not in listing
+    compiled = {name.split(".")[0] for name in listing if name.endswith(".pyc")}
+    sources = {p.stem for p in (ghrunner.ROOT / "src" / "xbearer").glob("*.py")}
+    assert sources <= compiled
 
 
 def test_image_runs_as_root_with_an_absolute_exec_entrypoint(image: str) -> None:

@@ -59,19 +59,43 @@ BAD_INPUTS = [
     ("export-env GITHUB_", {"export-env": "GITHUB_TOKEN"}, "would change how later steps run"),
     ("export-env RUNNER_", {"export-env": "RUNNER_TEMP"}, "would change how later steps run"),
     ("export-env BASH_ENV", {"export-env": "BASH_ENV"}, "would change how later steps run"),
+    *[
+        (f"export-env {name}", {"export-env": name}, "would change how later steps run")
+        for name in (
+            "SHELLOPTS",
+            "bashopts",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "NO_PROXY",
+            "all_proxy",
+            "SSL_CERT_FILE",
+            "SSL_CERT_DIR",
+            "NODE_EXTRA_CA_CERTS",
+            "REQUESTS_CA_BUNDLE",
+            "CURL_CA_BUNDLE",
+            "LANG",
+            "LC_ALL",
+            "lc_ctype",
+            "TMPDIR",
+        )
+    ],
     (
         "sealed without passphrase",
         {"api-key": "", "api-secret": "", "sealed-bearer": SEALED},
         "sealed-bearer needs passphrase",
     ),
-    ("sealed and api inputs", {"sealed-bearer": SEALED, "passphrase": "p" * 16}, "not both"),
+    (
+        "sealed and api inputs without invalidate",
+        {"sealed-bearer": SEALED, "passphrase": "p" * 16},
+        "not both: with sealed-bearer, the keys are only for invalidate: true",
+    ),
     (
         "sealed and key only",
         {"api-secret": "", "sealed-bearer": SEALED, "passphrase": "p" * 16},
         "not both",
     ),
     (
-        "sealed and invalidate",
+        "sealed and invalidate without keys",
         {
             "api-key": "",
             "api-secret": "",
@@ -79,7 +103,23 @@ BAD_INPUTS = [
             "passphrase": "p" * 16,
             "invalidate": "true",
         },
-        "invalidate needs api-key",
+        "invalidate with sealed-bearer needs api-key and api-secret",
+    ),
+    (
+        "sealed, invalidate and only the key",
+        {"api-secret": "", "sealed-bearer": SEALED, "passphrase": "p" * 16, "invalidate": "true"},
+        "api-secret is empty",
+    ),
+    (
+        "passphrase with invalidate in the minting step",
+        {"passphrase": "p" * 16, "invalidate": "true"},
+        "Revoke in the last job instead: give it sealed-bearer, passphrase, api-key, api-secret "
+        "and invalidate: true.",
+    ),
+    (
+        "empty sealed-bearer with a passphrase",
+        {"api-key": "", "api-secret": "", "sealed-bearer": "", "passphrase": "p" * 16},
+        "sealed-bearer is empty, with passphrase set: the earlier job's output did not arrive",
     ),
     ("short passphrase", {"passphrase": "short"}, "at least 12 characters"),
     ("access-token alone", {"invalidate": "true", "access-token": "a-b"}, "together, or neither"),
@@ -138,3 +178,17 @@ def test_loopback_http_is_allowed(run, api: Api, url: str) -> None:
     port = api.url.rsplit(":", 1)[1]
     result = run(api.inputs(api_url=url.format(port=port)))
     assert result.rc == 0, result.log
+
+
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+def test_a_ca_variable_naming_an_unreadable_file_is_an_error_naming_it(
+    run, api: Api, variable: str
+) -> None:
+    # The runner passes the job's environment into the container, paths and all.
+    result = run(api.inputs(), env={variable: "/home/runner/work/_temp/corp-ca.pem"})
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert f"{variable} names '/home/runner/work/_temp/corp-ca.pem'" in error
+    assert f"unset {variable}, or set ca-bundle" in error
+    assert "internal error" not in error
+    assert api.fake.requests == []

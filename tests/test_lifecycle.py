@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import unquote
 
+import pytest
 import requests
 
 import ghrunner
 from conftest import Api
-from fake_x import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, TOKEN
+from fake_x import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, TOKEN
 
 PASS = "correct horse battery staple"
 
@@ -58,12 +60,19 @@ def test_export_env(run, api: Api) -> None:
     assert "Exported it to later steps as TWITTER_BEARER_TOKEN" in result.summary
 
 
-def test_summary_says_what_was_done_and_holds_no_secret(run, api: Api) -> None:
-    inputs = api.inputs(passphrase=PASS, invalidate="true")
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        ({"passphrase": PASS}, "Sealed it"),
+        ({"invalidate": "true"}, "revoked at the end of the job"),
+    ],
+)
+def test_summary_says_what_was_done_and_holds_no_secret(run, api: Api, extra, said) -> None:
+    inputs = api.inputs(**extra)
     result = run(inputs)
     summary = result.summary
     assert "Obtained a bearer token from 127.0.0.1" in summary and "1 attempt(s)" in summary
-    assert "Sealed it" in summary and "revoked at the end of the job" in summary
+    assert said in summary
     for name, value in ghrunner.secret_forms(inputs, [TOKEN]).items():
         assert value not in summary, name
 
@@ -132,3 +141,99 @@ def test_post_step_without_invalidate_does_nothing_and_says_so(run, api: Api) ->
     assert post.rc == 0
     assert "Nothing to revoke: invalidate is off" in post.log
     assert len(api.fake.requests) == 1
+
+
+OAUTH1 = {"access-token": ACCESS_TOKEN, "access-token-secret": ACCESS_TOKEN_SECRET}
+
+
+@pytest.mark.parametrize("method", ["oauth1", "basic"])
+def test_the_last_job_of_a_hand_off_revokes_in_githubs_order(run, api: Api, method) -> None:
+    # GitHub: job 1 main, job 1 post, then job 2 (needs: job 1) main, job 2 post.
+    mint_inputs = api.inputs(passphrase=PASS)
+    mint = run(mint_inputs)
+    assert mint.rc == 0, mint.log
+    mint_post = run(mint_inputs, post=True, state=mint.state)
+    assert "Nothing to revoke" in mint_post.log
+    assert _tweets(api) == 200  # still alive for the later job
+    last_inputs = {
+        "sealed-bearer": mint.outputs["sealed-bearer"],
+        "passphrase": PASS,
+        "api-key": API_KEY,
+        "api-secret": API_SECRET,
+        "api-url": api.url,
+        "invalidate": "true",
+        **(OAUTH1 if method == "oauth1" else {}),
+    }
+    last = run(last_inputs)
+    assert last.rc == 0, last.log
+    assert last.outputs == {"bearer": TOKEN, "token-type": "bearer"}
+    assert last.state == {"token": TOKEN}
+    assert len(api.fake.token_requests()) == 1  # unsealed, not requested again
+    assert _tweets(api) == 200
+    last_post = run(last_inputs, post=True, state=last.state)
+    assert last_post.rc == 0 and last_post.annotations("warning") == [], last_post.log
+    assert "Revoked the bearer token" in last_post.log
+    auth = api.fake.requests[-1].headers["Authorization"]
+    assert auth.startswith("OAuth " if method == "oauth1" else "Basic ")
+    assert _tweets(api) == 401
+
+
+def _oauth_param(request, name: str) -> str:
+    from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
+
+    return dict(parse_authorization_header(request.headers["Authorization"]))[name]
+
+
+def test_a_retried_revocation_is_signed_afresh(run, api: Api) -> None:
+    inputs = api.inputs(invalidate="true", **{k.replace("-", "_"): v for k, v in OAUTH1.items()})
+    state = run(inputs).state
+    api.fake.revoke_faults = ["status:503"]  # before X looked at it
+    post = run(inputs, post=True, state=state)
+    assert post.rc == 0 and post.annotations("warning") == [], post.log
+    first, second = [r for r in api.fake.requests if r.path.startswith("/oauth2/invalidate")]
+    for param in ("oauth_nonce", "oauth_signature"):
+        assert _oauth_param(first, param) != _oauth_param(second, param)
+    assert TOKEN in api.fake.revoked
+
+
+def test_a_revocation_whose_answer_was_lost_is_not_a_false_warning(run, api: Api) -> None:
+    inputs = api.inputs(invalidate="true", **{k.replace("-", "_"): v for k, v in OAUTH1.items()})
+    state = run(inputs).state
+    api.fake.revoke_faults = ["lost-answer"]  # X revoked it, then answered 503
+    post = run(inputs, post=True, state=state)
+    assert post.rc == 0 and post.annotations("warning") == [], post.log
+    assert "Revoked the bearer token" in post.log and "answer was lost" in post.log
+    assert _tweets(api) == 401
+
+
+def test_an_already_revoked_token_on_the_first_attempt_is_a_warning(run, api: Api) -> None:
+    inputs = api.inputs(invalidate="true")
+    state = run(inputs).state
+    api.fake.revoked.add(TOKEN)
+    post = run(inputs, post=True, state=state)
+    assert post.rc == 0
+    (warning,) = post.annotations("warning")
+    assert "HTTP 401, code 89" in warning
+
+
+def test_an_unprintable_refusal_in_the_post_step_is_still_a_warning(run, api: Api) -> None:
+    inputs = api.inputs(invalidate="true")
+    state = run(inputs).state
+    message = "Could not \ud800 authenticate \u202e you"
+    body = json.dumps({"errors": [{"code": 32, "message": message}]}).encode()
+    api.fake.custom = (401, {}, body)
+    api.fake.revoke_faults = ["custom"]
+    post = run(inputs, post=True, state=state)
+    assert post.rc == 0 and "Traceback" not in post.log, post.log
+    (warning,) = post.annotations("warning")
+    assert "HTTP 401, code 32: Could not authenticate you" in warning
+
+
+def test_a_failed_write_says_what_was_already_output(run, api: Api) -> None:
+    result = run(api.inputs(export_env="TWITTER_BEARER_TOKEN"), missing=["ENV"])
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert "Could not write the step's results" in error
+    assert "Written before the failure: output bearer, output token-type." in error
+    assert "Nothing was output" not in error and "nothing was output" not in error
+    assert result.outputs == {"bearer": TOKEN, "token-type": "bearer"}

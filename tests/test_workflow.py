@@ -1,5 +1,8 @@
 """A real workflow runner: act runs a two-job hand-off against the fake X API.
 
+The workflow is GitHub's life cycle: job 1 mints and seals, job 2 unseals, uses and
+(in its post step) would revoke the token.
+
 act builds a local action's Dockerfile without host network, which cannot reach
 PyPI here; so the test's copy of the repository points action.yml at the image
 built from the same Dockerfile (`docker://xbearer:test`) and changes nothing else.
@@ -84,6 +87,10 @@ def test_two_job_handoff_under_act(image: str, api: Api, tmp_path: Path) -> None
     assert "GET /2/tweets: 200" in log
     assert "bearer in the log: ***" in log
     # Job 1 asked X once; job 2 unsealed without a request and called the API with the token.
+    # Its post step ran but saw no token: act passes STATE_* to the post steps of node
+    # actions only (nektos/act pkg/runner/action.go, runPostStep), so the revocation that
+    # GitHub's runner would make is proven by tests/test_lifecycle.py and test_container.py.
+    assert log.count("Nothing to revoke") == 2
     assert [(r.method, r.path.split("?")[0]) for r in api.fake.requests] == [
         ("POST", "/oauth2/token"),
         ("GET", "/2/tweets"),

@@ -9,7 +9,7 @@ from actions_toolkit import core
 from actions_toolkit.file_command import issue_file_command
 
 from . import config
-from .client import Credentials, Endpoint, invalidate_token, request_token, validate_token
+from .client import Credentials, invalidate_token, request_token, validate_token
 from .errors import ActionError, InputError
 
 INPUTS = (
@@ -35,13 +35,19 @@ def _mask(value: str) -> None:
             core.set_secret(part)
 
 
+def _mask_token(token: str) -> None:
+    _mask(token)
+    _mask(unquote(token))
+
+
 def _read_settings() -> config.Settings:
     """Read the inputs, mask the secret ones first, then validate them."""
     raw = {name: core.get_input(name, trim_whitespace=False) for name in INPUTS}
     for name in SECRET_INPUTS:
         _mask(raw[name])
-    if raw["api-key"].strip() and raw["api-secret"].strip():
-        _mask(Credentials(raw["api-key"].strip(), raw["api-secret"].strip()).basic)
+    key, secret = raw["api-key"].strip(), raw["api-secret"].strip()
+    if key and secret:
+        _mask(Credentials(key, secret).basic)
     invalidate = False
     if core.get_input("invalidate"):
         try:
@@ -52,16 +58,69 @@ def _read_settings() -> config.Settings:
                 "(YAML 1.2: true, True, TRUE, false, False, FALSE)."
             ) from None
     workspace = os.environ.get("GITHUB_WORKSPACE") or "."
-    return config.load(raw, invalidate=invalidate, workspace=workspace)
+    settings = config.load(raw, invalidate=invalidate, workspace=workspace, environ=os.environ)
+    if settings.ca_from_env:
+        core.info(f"Trusting the CA certificates named by {settings.ca_from_env}.")
+    return settings
 
 
-def _endpoint(settings: config.Settings) -> Endpoint:
-    return Endpoint(settings.api_url, settings.timeout, settings.retries, settings.ca_bundle)
+def _obtain(settings: config.Settings) -> tuple[str, list[str]]:
+    """The token (masked the moment it exists) and what was done, as summary lines."""
+    if settings.sealed_bearer and settings.passphrase:
+        from .sealing import unseal
+
+        value = unseal(settings.sealed_bearer, settings.passphrase)
+        _mask_token(value)
+        validate_token(value, "The unsealed value: ")
+        return value, ["- Unsealed the bearer token from sealed-bearer (no request to X)."]
+    endpoint = settings.endpoint
+    core.debug(
+        f"POST {endpoint.api_url}/oauth2/token (timeout {endpoint.timeout:g} s, "
+        f"retries {endpoint.retries})"
+    )
+    token = request_token(settings.credentials, endpoint)
+    _mask_token(token.value)
+    core.debug(f"Bearer token of {len(token.value)} characters; both forms masked.")
+    return token.value, [
+        f"- Obtained a bearer token from {endpoint.host} in {token.attempts} attempt(s)."
+    ]
 
 
-def _mask_token(token: str) -> None:
-    _mask(token)
-    _mask(unquote(token))
+class _WriteError(ActionError):
+    """Writing the results failed part-way: the message says what was written."""
+
+
+def _write(settings: config.Settings, value: str, done: list[str]) -> None:
+    """Write outputs, variable, state and summary; a failure says what was written."""
+    outputs = {"bearer": value, "token-type": "bearer"}
+    if settings.passphrase and not settings.sealed_bearer:
+        from .sealing import seal
+
+        outputs["sealed-bearer"] = seal(value, settings.passphrase)
+        done.append("- Sealed it as sealed-bearer for later jobs.")
+    if settings.export_env:
+        done.append(f"- Exported it to later steps as {settings.export_env}.")
+    if settings.invalidate:
+        done.append("- It will be revoked at the end of the job.")
+    written: list[str] = []
+    try:
+        for name, output in outputs.items():
+            core.set_output(name, output)
+            written.append(f"output {name}")
+        if settings.export_env:
+            core.export_variable(settings.export_env, value)
+            written.append(f"variable {settings.export_env}")
+        if settings.invalidate:
+            core.save_state("token", value)
+            written.append("state for the post step")
+        _summary(done)
+    except Exception as exc:  # noqa: BLE001 - the toolkit raises bare Exception; text unused
+        raise _WriteError(
+            f"Could not write the step's results ({type(exc).__name__}: a file command "
+            f"file is missing or unwritable). Written before the failure: "
+            f"{', '.join(written) or 'nothing'}."
+        ) from None
+    core.info(" ".join(line[2:] for line in done) + " Outputs: " + ", ".join(outputs) + ".")
 
 
 def _summary(lines: list[str]) -> None:
@@ -69,48 +128,15 @@ def _summary(lines: list[str]) -> None:
         issue_file_command("STEP_SUMMARY", "### X bearer token\n\n" + "\n".join(lines) + "\n")
 
 
-def _run() -> None:
-    settings = _read_settings()
-    endpoint = _endpoint(settings)
-    if settings.sealed_bearer and settings.passphrase:
-        from .sealing import unseal
-
-        value = unseal(settings.sealed_bearer, settings.passphrase)
-        _mask_token(value)
-        validate_token(value, "The unsealed value: ")
-        done = ["- Unsealed the bearer token from sealed-bearer (no request to X)."]
-    else:
-        core.debug(
-            f"POST {endpoint.api_url}/oauth2/token (timeout {endpoint.timeout:g} s, "
-            f"retries {endpoint.retries})"
-        )
-        token = request_token(Credentials(settings.api_key, settings.api_secret), endpoint)
-        _mask_token(token.value)
-        core.debug(f"Bearer token of {len(token.value)} characters; both forms masked.")
-        value = token.value
-        done = [f"- Obtained a bearer token from {endpoint.host} in {token.attempts} attempt(s)."]
-    outputs = {"bearer": value, "token-type": "bearer"}
-    if settings.passphrase and not settings.sealed_bearer:
-        from .sealing import seal
-
-        outputs["sealed-bearer"] = seal(value, settings.passphrase)
-        done.append("- Sealed it as sealed-bearer for later jobs.")
-    for name, output in outputs.items():
-        core.set_output(name, output)
-    if settings.export_env:
-        core.export_variable(settings.export_env, value)
-        done.append(f"- Exported it to later steps as {settings.export_env}.")
-    if settings.invalidate:
-        core.save_state("token", value)
-        done.append("- It will be revoked at the end of the job.")
-    core.info(" ".join(line[2:] for line in done) + " Outputs: " + ", ".join(outputs) + ".")
-    _summary(done)
-
-
 def main() -> int:
     """The main step: obtain or unseal the token and set the outputs; 1 on failure."""
     try:
-        _run()
+        settings = _read_settings()
+        value, done = _obtain(settings)
+        _write(settings, value, done)
+    except _WriteError as exc:
+        core.error(exc.message)
+        return 1
     except ActionError as exc:
         core.error(exc.message + " Nothing was output.")
         return 1
@@ -134,15 +160,13 @@ def post() -> int:
     )
     try:
         settings = _read_settings()
-        endpoint = _endpoint(settings)
-        creds = Credentials(settings.api_key, settings.api_secret)
-        invalidate_token(creds, value, endpoint, settings.oauth1_token)
+        done = invalidate_token(
+            settings.credentials, value, settings.endpoint, settings.oauth1_token
+        )
+        core.info(done)
+        _summary([f"- {done}"])
     except ActionError as exc:
         core.warning(f"Could not revoke the bearer token: {exc.message} X also accepts {other}.")
-        return 0
     except Exception as exc:  # noqa: BLE001 - never a traceback: its text may hold secrets
         core.warning(f"Could not revoke the bearer token: internal error ({type(exc).__name__}).")
-        return 0
-    core.info(f"Revoked the bearer token at {endpoint.host}.")
-    _summary([f"- Revoked the bearer token at {endpoint.host}."])
     return 0
