@@ -9,25 +9,37 @@ import os
 import sys
 
 from . import __version__, config
-from .client import Credentials, Endpoint, request_token
-from .errors import ActionError
+from .client import request_token
+from .errors import CLI_TERMS, ActionError
 
 KEY_VAR, SECRET_VAR = "X_API_KEY", "X_API_SECRET"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m xbearer",
+        prog="xbearer",
         description="Exchange an X app's API key and secret for an app-only bearer token. "
-        f"The key and secret come from ${KEY_VAR} and ${SECRET_VAR}, or from a hidden prompt; "
-        "never from the command line. The token goes to standard output only.",
+        f"The key and secret come from ${KEY_VAR} and ${SECRET_VAR}, or from a hidden prompt "
+        "in a terminal; never from the command line. The token goes to standard output "
+        "only; errors go to standard error with exit status 1.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--api-url", default=config.DEFAULT_API_URL, help="API base URL")
-    parser.add_argument("--timeout", default="10", help="seconds per attempt (default 10)")
     parser.add_argument(
-        "--retries", default="3", help="retries after the first attempt (default 3)"
+        "--timeout",
+        default=config.DEFAULT_TIMEOUT,
+        help="seconds to wait for the connection and for each read",
     )
-    parser.add_argument("--ca-bundle", default="", help="PEM bundle of CA certificates to trust")
+    parser.add_argument(
+        "--retries",
+        default=config.DEFAULT_RETRIES,
+        help="retries after the first attempt, for network errors, 5xx and 429",
+    )
+    parser.add_argument(
+        "--ca-bundle",
+        default="",
+        help="PEM bundle of CA certificates to trust instead of the default ones",
+    )
     parser.add_argument(
         "--json", action="store_true", help="print token_type and access_token as JSON"
     )
@@ -38,29 +50,33 @@ def _parser() -> argparse.ArgumentParser:
 def _secret(var: str, prompt: str) -> str:
     value = os.environ.get(var, "")
     if not value and sys.stdin.isatty():
-        value = getpass.getpass(f"{prompt}: ")
+        value = getpass.getpass(f"{prompt} (or set {var}): ")
     return value
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print the bearer token (or JSON); errors go to stderr with exit code 1."""
     args = _parser().parse_args(argv)
+    try:
+        key, secret = _secret(KEY_VAR, "API key"), _secret(SECRET_VAR, "API secret key")
+    except (KeyboardInterrupt, EOFError):
+        print(file=sys.stderr)
+        return 130
     raw = {
-        "api-key": _secret(KEY_VAR, "API key"),
-        "api-secret": _secret(SECRET_VAR, "API secret key"),
+        "api-key": key,
+        "api-secret": secret,
         "api-url": args.api_url,
         "timeout": args.timeout,
         "retries": args.retries,
         "ca-bundle": args.ca_bundle,
     }
     try:
-        settings = config.load(raw, invalidate=False, workspace=os.getcwd())
-        endpoint = Endpoint(
-            settings.api_url, settings.timeout, settings.retries, settings.ca_bundle
+        settings = config.load(
+            raw, invalidate=False, workspace=os.getcwd(), environ=os.environ, terms=CLI_TERMS
         )
-        token = request_token(Credentials(settings.api_key, settings.api_secret), endpoint)
+        token = request_token(settings.credentials, settings.endpoint)
     except ActionError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(f"xbearer: error: {exc.message}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps({"token_type": "bearer", "access_token": token.value}))
