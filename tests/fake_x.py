@@ -187,6 +187,8 @@ class Handler(BaseHTTPRequestHandler):
     def _invalidate(self, seen: Seen) -> None:
         fake = self.server.fake
         fault = fake.next_fault(fake.revoke_faults)
+        if fault != "ok" and fault not in REVOKE_FAULTS:
+            raise ValueError(f"unknown revocation fault {fault!r}")
         auth = seen.headers.get("Authorization", "")
         if auth.startswith("OAuth "):
             ok = _oauth1_valid(self, seen)
@@ -198,8 +200,7 @@ class Handler(BaseHTTPRequestHandler):
             self._error(ERR_130)
             return
         if fault == "custom":
-            status, headers, body = fake.custom
-            self._send(status, body, headers=headers)
+            self.fault_custom("")
             return
         if not ok:
             self._error(ERR_32)
@@ -213,110 +214,169 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._send(200, json.dumps({"access_token": fake.token}).encode())
 
-    # -- faults -------------------------------------------------------------
+    # -- faults: one method each, its docstring is its documentation -------------
     def _fault(self, fault: str) -> bool:
-        """Act out one fault; False means answer normally."""
-        fake = self.server.fake
+        """Act out one fault (`name` or `name:arg`); False means answer normally."""
         name, _, arg = fault.partition(":")
         if name == "ok":
             return False
-        if name == "status":  # e.g. status:500
-            self._send(int(arg), b'{"errors":[{"message":"Internal error","code":131}]}')
-        elif name == "html":  # e.g. html:502, html:200
-            self._send(int(arg), b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html")
-        elif name == "overcapacity":
-            self._error(ERR_130)
-        elif name == "retry-after":  # 429 with Retry-After seconds
-            self._error(ERR_88, {"Retry-After": arg or "1"})
-        elif name == "reset-at":  # 429 with only x-rate-limit-reset, arg seconds from now
-            reset = str(int(time.time()) + int(arg or "1"))
-            self._error(ERR_88, {"x-rate-limit-reset": reset, "x-rate-limit-remaining": "0"})
-        elif name == "reset":  # connection reset before any response
-            self._reset()
-        elif name == "reset-mid":  # headers, half the body, then RST
-            body = json.dumps({"token_type": "bearer", "access_token": fake.token}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body[:10])
-            self.wfile.flush()
-            self._reset()
-        elif name == "slow":  # answer only after arg seconds
-            time.sleep(float(arg or "3"))
-            return False
-        elif name == "truncated":  # Content-Length promises more than is sent
-            body = json.dumps({"token_type": "bearer", "access_token": fake.token}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body) + 50))
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_WR)
-        elif name == "trickle":  # headers, then one byte every arg seconds
-            body = json.dumps({"token_type": "bearer", "access_token": fake.token}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            for byte in body:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(float(arg or "0.5"))
-        elif name == "gzip":
-            body = gzip.compress(
-                json.dumps({"token_type": "bearer", "access_token": fake.token}).encode()
-            )
-            self._send(200, body, headers={"Content-Encoding": "gzip"})
-        elif name == "huge":  # 8 MiB JSON-looking body
-            self._send(200, b'{"token_type":"bearer","access_token":"' + b"A" * (8 << 20) + b'"}')
-        elif name == "json":  # a given JSON document as the 200 body
-            self._send(200, arg.encode())
-        elif name == "token":  # a given access_token value
-            self._send(200, json.dumps({"token_type": "bearer", "access_token": arg}).encode())
-        elif name == "redirect":  # 307 to another host
-            self._send(307, b"", headers={"Location": f"http://{arg or '127.0.0.2'}/oauth2/token"})
-        elif name == "trickle-headers":  # a status line, then a header line every arg s
-            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
-            for n in range(int(MINUTE / float(arg or "0.5"))):
-                self.wfile.write(b"X-Filler-%d: x\r\n" % n)
-                time.sleep(float(arg or "0.5"))
-            self.close_connection = True
-        elif name == "endless-5xx":  # a 503 whose chunked body goes on for a minute
-            self.wfile.write(
-                b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
-                b"Transfer-Encoding: chunked\r\n\r\n"
-            )
-            ends = time.monotonic() + MINUTE
-            while time.monotonic() < ends:
-                self.wfile.write(b"400\r\n" + b"x" * 1024 + b"\r\n")
-                time.sleep(0.005)
-            self.close_connection = True
-        elif name == "deflate-forever":  # deflate of empty stored blocks: no byte, ever
-            self.wfile.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                b"Content-Encoding: deflate\r\nConnection: close\r\n\r\n\x78\x01"
-            )
-            ends = time.monotonic() + MINUTE
-            while time.monotonic() < ends:
-                self.wfile.write(b"\x00\x00\x00\xff\xff" * 20)
-                time.sleep(0.01)
-            self.close_connection = True
-        elif name == "garbage":  # not HTTP at all
-            self.wfile.write(b"garbage\r\n\r\n")
-            self.close_connection = True
-        elif name == "custom":
-            status, headers, body = fake.custom
-            headers = dict(headers)
-            self._send(status, body, headers.pop("Content-Type", "application/json"), headers)
-        elif name == "echo-auth":  # an error body echoing the Authorization header
-            echoed = self.headers.get("Authorization", "")
-            self._send(400, x_error(214, f"Bad request from {echoed}"))
-        else:
+        act = getattr(self, "fault_" + name.replace("-", "_"), None)
+        if act is None:
             raise ValueError(f"unknown fault {fault!r}")
-        return True
+        return act(arg) is not False
+
+    def _token_body(self) -> bytes:
+        return json.dumps({"token_type": "bearer", "access_token": self.server.fake.token}).encode()
+
+    def fault_status(self, arg: str) -> None:
+        """status:CODE - that status with an X error body (code 131)"""
+        self._send(int(arg), b'{"errors":[{"message":"Internal error","code":131}]}')
+
+    def fault_html(self, arg: str) -> None:
+        """html:CODE - that status with an HTML page, as a proxy sends"""
+        self._send(int(arg), b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html")
+
+    def fault_overcapacity(self, _arg: str) -> None:
+        """overcapacity - 503, code 130 Over capacity"""
+        self._error(ERR_130)
+
+    def fault_retry_after(self, arg: str) -> None:
+        """retry-after:S - 429, code 88, with Retry-After: S (default 1)"""
+        self._error(ERR_88, {"Retry-After": arg or "1"})
+
+    def fault_reset_at(self, arg: str) -> None:
+        """reset-at:S - 429, code 88, with only x-rate-limit-reset S seconds from now"""
+        reset = str(int(time.time()) + int(arg or "1"))
+        self._error(ERR_88, {"x-rate-limit-reset": reset, "x-rate-limit-remaining": "0"})
+
+    def fault_reset(self, _arg: str) -> None:
+        """reset - the connection reset before any answer"""
+        self._reset()
+
+    def fault_reset_mid(self, _arg: str) -> None:
+        """reset-mid - headers and part of the body, then a reset"""
+        body = self._token_body()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[:10])
+        self.wfile.flush()
+        self._reset()
+
+    def fault_slow(self, arg: str) -> bool:
+        """slow:S - the normal answer, after S seconds (default 3)"""
+        time.sleep(float(arg or "3"))
+        return False
+
+    def fault_truncated(self, _arg: str) -> None:
+        """truncated - Content-Length promises 50 bytes more than are sent"""
+        body = self._token_body()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body) + 50))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_WR)
+
+    def fault_trickle(self, arg: str) -> None:
+        """trickle:S - the token's body one byte every S seconds (default 0.5)"""
+        body = self._token_body()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for byte in body:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(float(arg or "0.5"))
+
+    def fault_trickle_headers(self, arg: str) -> None:
+        """trickle-headers:S - a status line, then a header line every S seconds for a minute"""
+        self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for n in range(int(MINUTE / float(arg or "0.5"))):
+            self.wfile.write(b"X-Filler-%d: x\r\n" % n)
+            time.sleep(float(arg or "0.5"))
+        self.close_connection = True
+
+    def fault_endless_5xx(self, _arg: str) -> None:
+        """endless-5xx - a 503 whose chunked body goes on for a minute"""
+        self.wfile.write(
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        ends = time.monotonic() + MINUTE
+        while time.monotonic() < ends:
+            self.wfile.write(b"400\r\n" + b"x" * 1024 + b"\r\n")
+            time.sleep(0.005)
+        self.close_connection = True
+
+    def fault_deflate_forever(self, _arg: str) -> None:
+        """deflate-forever - 200, a deflate stream of empty blocks for a minute: no data"""
+        self.wfile.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Encoding: deflate\r\nConnection: close\r\n\r\n\x78\x01"
+        )
+        ends = time.monotonic() + MINUTE
+        while time.monotonic() < ends:
+            self.wfile.write(b"\x00\x00\x00\xff\xff" * 20)
+            time.sleep(0.01)
+        self.close_connection = True
+
+    def fault_garbage(self, _arg: str) -> None:
+        """garbage - a line that is not HTTP"""
+        self.wfile.write(b"garbage\r\n\r\n")
+        self.close_connection = True
+
+    def fault_gzip(self, _arg: str) -> None:
+        """gzip - the token's body, gzip-encoded"""
+        self._send(200, gzip.compress(self._token_body()), headers={"Content-Encoding": "gzip"})
+
+    def fault_huge(self, _arg: str) -> None:
+        """huge - 200 with an 8 MiB body"""
+        self._send(200, b'{"token_type":"bearer","access_token":"' + b"A" * (8 << 20) + b'"}')
+
+    def fault_json(self, arg: str) -> None:
+        """json:DOC - 200 with that JSON document"""
+        self._send(200, arg.encode())
+
+    def fault_token(self, arg: str) -> None:
+        """token:VALUE - 200 with that access_token"""
+        self._send(200, json.dumps({"token_type": "bearer", "access_token": arg}).encode())
+
+    def fault_redirect(self, arg: str) -> None:
+        """redirect:HOST - 307 to another host (default 127.0.0.2)"""
+        self._send(307, b"", headers={"Location": f"http://{arg or '127.0.0.2'}/oauth2/token"})
+
+    def fault_echo_auth(self, _arg: str) -> None:
+        """echo-auth - 400 with an error message that quotes the Authorization header"""
+        echoed = self.headers.get("Authorization", "")
+        self._send(400, x_error(214, f"Bad request from {echoed}"))
+
+    def fault_custom(self, _arg: str) -> None:
+        """custom - the answer a test put in FakeX.custom: (status, headers, body)"""
+        status, headers, body = self.server.fake.custom
+        headers = dict(headers)
+        self._send(status, body, headers.pop("Content-Type", "application/json"), headers)
+
+
+def fault_help() -> str:
+    """Every token-request fault, from the methods' docstrings."""
+    lines = [
+        (getattr(Handler, name).__doc__ or "").strip()
+        for name in sorted(vars(Handler))
+        if name.startswith("fault_")
+    ]
+    return "\n".join(f"  {line}" for line in lines)
+
+
+REVOKE_FAULTS = {
+    "status:503": "503 before X looks at the revocation",
+    "lost-answer": "X revokes the token, then answers 503",
+    "custom": "the answer in FakeX.custom",
+}
 
 
 def _oauth1_valid(handler: Handler, seen: Seen) -> bool:
@@ -386,13 +446,21 @@ class Server(ThreadingHTTPServer):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument(
-        "--fault", action="append", default=[], help="queue a fault, e.g. status:503"
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        epilog="faults for token requests, in the order queued (then normal answers):\n"
+        + fault_help()
+        + "\n\nfaults for revocations:\n"
+        + "\n".join(f"  {name} - {text}" for name, text in REVOKE_FAULTS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (8080)")
+    parser.add_argument(
+        "--fault", action="append", default=[], help="queue a fault, e.g. --fault status:503"
+    )
+    parser.add_argument("--revoke-fault", action="append", default=[], help="likewise")
     args = parser.parse_args()
-    server = Server(FakeX(faults=args.fault), port=args.port)
+    server = Server(FakeX(faults=args.fault, revoke_faults=args.revoke_fault), port=args.port)
     url = f"http://127.0.0.1:{server.server_address[1]}"
     print(
         f"Fake X API on {url} (Ctrl-C stops it). It accepts:\n"

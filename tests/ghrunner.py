@@ -222,9 +222,19 @@ def _mask(line: str, masks: Iterable[str]) -> str:
     return line
 
 
-def shown(log: str, inputs: Mapping[str, str], trust_runner: bool = True) -> list[str]:
-    """The log as the runner would show it; trust_runner: secrets.* inputs masked from the start."""
-    masks = {inputs[name] for name in SECRET_INPUTS if inputs.get(name) and trust_runner}
+def mask_values(log: str) -> set[str]:
+    """The values a step registered with ::add-mask::; the runner masks them for the job."""
+    return {data for cmd, data in commands(log) if cmd == "add-mask"}
+
+
+def shown(
+    log: str, inputs: Mapping[str, str], trust_runner: bool = True, masks: Iterable[str] = ()
+) -> list[str]:
+    """The log as the runner would show it; trust_runner: secrets.* inputs masked from the start.
+
+    `masks`: values earlier steps of the job registered.
+    """
+    masks = {*masks, *(inputs[n] for n in SECRET_INPUTS if inputs.get(n) and trust_runner)}
     lines: list[str] = []
     for raw in log.splitlines():
         match = _COMMAND.fullmatch(raw.lstrip())
