@@ -1,6 +1,7 @@
-# The action's image. Tests swap the base for an offline stand-in:
-#   docker build --build-arg BASE=local/python-standin:3.13 .
-ARG BASE=python:3.13-slim
+# The action's image. The base is pinned by digest (python:3.13-slim, Python
+# 3.13.15 on Debian trixie, as of September 2026; Dependabot moves it forward).
+# Tests build on an offline stand-in: docker build --build-arg BASE=IMAGE .
+ARG BASE=python:3.13-slim@sha256:881d80734ee05dca6f7f42dcb080975652a53c7eda9ba1f03bb8da31aa6a6ec2
 FROM ${BASE}
 # No USER: GitHub runs container actions as root so they can write the
 # workspace and the file-command files. No ENV either: the entry points run

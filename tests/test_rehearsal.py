@@ -1,0 +1,67 @@
+"""A release rehearsal, offline, with real parts: the image pushed to a registry on
+loopback, action.yml pinned to its digest by scripts/pin-image, and the two-job
+workflow run under act on a second Docker engine that starts empty, as a fresh
+runner does. Needs ../shared/testbed (registry-up, fresh-engine).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from actrun import assert_handoff, repo_copy, run_act
+from conftest import BASE, Api, Testbed
+
+pytestmark = pytest.mark.testbed
+
+
+def _pinned_copy(dest: Path, reference: str) -> Path:
+    def pin(repo: Path) -> None:
+        subprocess.run([str(repo / "scripts" / "pin-image"), reference], cwd=repo, check=True)
+
+    return repo_copy(dest, pin)
+
+
+def _repositories(testbed: Testbed) -> list[str]:
+    return sorted(testbed.fresh("images", "--format", "{{.Repository}}").stdout.split())
+
+
+@pytest.fixture
+def released(image: str, testbed: Testbed) -> tuple[str, str]:
+    """The action's image and a job image, pushed; the fresh engine reset to empty."""
+    action = testbed.push(image, "xbearer/action", "rehearsal")
+    job = testbed.push(BASE, "library/python", "3.13-slim").split("@")[0] + ":3.13-slim"
+    testbed.reset_fresh_engine()
+    assert testbed.fresh("images", "-q").stdout == ""
+    return action, job
+
+
+def test_a_released_action_is_pulled_by_digest_and_passes(
+    released: tuple[str, str], testbed: Testbed, api: Api, tmp_path: Path
+) -> None:
+    action, job = released
+    assert testbed.fresh("image", "inspect", action).returncode != 0  # not there before
+    repo = _pinned_copy(tmp_path / "repo", action)
+    rc, log = run_act(repo, api, job, docker_host=testbed.fresh_host)
+    assert_handoff(rc, log, api)
+    assert f"docker pull image={action} " in log
+    assert testbed.fresh("image", "inspect", action).returncode == 0  # pulled by digest
+    # Nothing was built: the fresh engine holds the two pulled images and nothing else.
+    assert _repositories(testbed) == sorted([action.split("@")[0], job.rsplit(":", 1)[0]])
+
+
+def test_a_digest_missing_from_the_registry_fails_the_job(
+    released: tuple[str, str], testbed: Testbed, api: Api, tmp_path: Path
+) -> None:
+    action, job = released
+    missing = action.split("@")[0] + "@sha256:" + hashlib.sha256(b"never pushed").hexdigest()
+    repo = _pinned_copy(tmp_path / "repo", missing)
+    rc, log = run_act(repo, api, job, docker_host=testbed.fresh_host)
+    assert rc != 0
+    assert "manifest unknown" in log or "not found" in log, log[-2000:]
+    assert "docker build" not in log  # no fallback to building the Dockerfile
+    assert api.fake.requests == []
+    assert _repositories(testbed) == [job.rsplit(":", 1)[0]]  # the job's image only
