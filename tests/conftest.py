@@ -17,6 +17,7 @@ from xbearer.transport import Endpoint
 
 import ghrunner
 from fake_x import API_KEY, API_SECRET, FakeX, Server
+from testbed import Testbed
 
 STANDIN = "local/python-standin:3.13"
 BASE = os.environ.get("BASE", STANDIN)  # scripts/setup picks it
@@ -101,3 +102,14 @@ def image() -> str:
     assert shutil.which("docker"), "docker is needed: run ../shared/testbed/docker-up"
     ghrunner.build_image(IMAGE, BASE)
     return IMAGE
+
+
+@pytest.fixture(scope="session")
+def testbed() -> Testbed:
+    """This repository's offline testbed (../shared/testbed beside the checkout)."""
+    scripts = ghrunner.ROOT.parent / "shared" / "testbed"
+    assert (scripts / "registry-up").exists(), (
+        f"the release rehearsal needs the testbed scripts in {scripts}: a loopback image "
+        "registry and a second, empty Docker engine (run with -m 'not testbed' without them)"
+    )
+    return Testbed(scripts)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from actrun import assert_handoff, repo_copy, run_act
-from conftest import BASE, Api, Testbed
+from conftest import BASE, Api
+from testbed import Testbed
 
 pytestmark = pytest.mark.testbed
 
@@ -61,7 +62,7 @@ def test_a_digest_missing_from_the_registry_fails_the_job(
     repo = _pinned_copy(tmp_path / "repo", missing)
     rc, log = run_act(repo, api, job, docker_host=testbed.fresh_host)
     assert rc != 0
-    assert "manifest unknown" in log or "not found" in log, log[-2000:]
+    assert f"manifest for {missing} not found: manifest unknown" in log, log[-2000:]
     assert "docker build" not in log  # no fallback to building the Dockerfile
     assert api.fake.requests == []
     assert _repositories(testbed) == [job.rsplit(":", 1)[0]]  # the job's image only
