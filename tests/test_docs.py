@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 
 import yaml
@@ -22,10 +23,22 @@ README = (ROOT / "README.md").read_text()
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 
 
-def test_readme_tables_match_action_yml() -> None:
+def test_readme_tables_match_their_sources() -> None:
     assert README.count("generated from action.yml -->") == 2
-    expected = readme_tables.render(README, ACTION)
+    assert README.count("generated from bench/results.json -->") == 1
+    expected = readme_tables.render(README, *readme_tables.sources())
     assert expected == README, "README tables are stale: run python scripts/readme_tables.py"
+
+
+def test_benchmark_figures_appear_only_where_generated() -> None:
+    # One source for figures: bench/results.json renders the README's table; the
+    # CHANGELOG and the rest of the README quote no ratio of it.
+    results = json.loads((ROOT / "bench" / "results.json").read_text())
+    table = readme_tables.bench_table(results)
+    prose = README.replace(table, "") + (ROOT / "CHANGELOG.md").read_text()
+    for row in results.values():
+        assert f"{row['ratio']:.2f}" not in prose
+    assert not re.findall(r"\d\.\d+ ?×", prose), "quote bench figures only in the generated table"
 
 
 def test_tables_are_derived_from_every_input_and_output() -> None:
