@@ -20,4 +20,4 @@ RUN python -m pip install --no-cache-dir --disable-pip-version-check --root-user
 # Last, so a source change rebuilds only these two layers: src/bin and src/xbearer,
 # compiled too.
 COPY src /app
-RUN python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/xbearer
+RUN python -m compileall -q --invalidation-mode unchecked-hash /app/xbearer
