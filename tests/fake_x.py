@@ -293,37 +293,34 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(float(arg or "0.5"))
 
+    def _for_a_minute(self, head: bytes, chunk: bytes, pause: float) -> None:
+        """Raw bytes: `head`, then `chunk` every `pause` s for a minute or until the client goes."""
+        self.wfile.write(head)
+        ends = time.monotonic() + MINUTE
+        while time.monotonic() < ends:
+            self.wfile.write(chunk)
+            time.sleep(pause)
+        self.close_connection = True
+
     def fault_trickle_headers(self, arg: str) -> None:
         """trickle-headers:S - a status line, then a header line every S seconds for a minute"""
-        self.wfile.write(b"HTTP/1.1 200 OK\r\n")
-        for n in range(int(MINUTE / float(arg or "0.5"))):
-            self.wfile.write(b"X-Filler-%d: x\r\n" % n)
-            time.sleep(float(arg or "0.5"))
-        self.close_connection = True
+        self._for_a_minute(b"HTTP/1.1 200 OK\r\n", b"X-Filler: x\r\n", float(arg or "0.5"))
 
     def fault_endless_5xx(self, _arg: str) -> None:
         """endless-5xx - a 503 whose chunked body goes on for a minute"""
-        self.wfile.write(
+        head = (
             b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
             b"Transfer-Encoding: chunked\r\n\r\n"
         )
-        ends = time.monotonic() + MINUTE
-        while time.monotonic() < ends:
-            self.wfile.write(b"400\r\n" + b"x" * 1024 + b"\r\n")
-            time.sleep(0.005)
-        self.close_connection = True
+        self._for_a_minute(head, b"400\r\n" + b"x" * 1024 + b"\r\n", 0.005)
 
     def fault_deflate_forever(self, _arg: str) -> None:
         """deflate-forever - 200, a deflate stream of empty blocks for a minute: no data"""
-        self.wfile.write(
+        head = (
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
             b"Content-Encoding: deflate\r\nConnection: close\r\n\r\n\x78\x01"
         )
-        ends = time.monotonic() + MINUTE
-        while time.monotonic() < ends:
-            self.wfile.write(b"\x00\x00\x00\xff\xff" * 20)
-            time.sleep(0.01)
-        self.close_connection = True
+        self._for_a_minute(head, b"\x00\x00\x00\xff\xff" * 20, 0.01)
 
     def fault_garbage(self, _arg: str) -> None:
         """garbage - a line that is not HTTP"""
