@@ -208,3 +208,12 @@ def test_https_to_a_plain_http_server_says_so(api: Api) -> None:
     assert f"TLS handshake with {api.host} failed" in error
     assert "no HTTPS server answered there; check that api-url has the right scheme" in error
     assert "ca-bundle" not in error
+
+
+def test_without_sigalrm_the_client_still_works(api: Api, monkeypatch) -> None:
+    # Windows has no SIGALRM: the command line runs there with per-operation timeouts only.
+    import signal
+
+    monkeypatch.delattr(signal, "setitimer")
+    token = request_token(Credentials(API_KEY, API_SECRET), endpoint(api.url))
+    assert token.value == TOKEN

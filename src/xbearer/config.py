@@ -176,7 +176,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def parse_api_url(value: str, terms: Terms = ACTION_TERMS) -> str:
+def parse_api_url(value: str, terms: Terms) -> str:
     """Return the normalised base URL: https, or http to loopback; no user-info/query/fragment."""
     value = value or DEFAULT_API_URL
     name = terms.name("api-url")
@@ -202,7 +202,7 @@ def parse_api_url(value: str, terms: Terms = ACTION_TERMS) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
-def parse_timeout(value: str, terms: Terms = ACTION_TERMS) -> float:
+def parse_timeout(value: str, terms: Terms) -> float:
     """Seconds for connecting and for each read: a positive number up to MAX_TIMEOUT."""
     try:
         seconds = float(value or DEFAULT_TIMEOUT)
@@ -216,7 +216,7 @@ def parse_timeout(value: str, terms: Terms = ACTION_TERMS) -> float:
     return seconds
 
 
-def parse_retries(value: str, terms: Terms = ACTION_TERMS) -> int:
+def parse_retries(value: str, terms: Terms) -> int:
     """Retries after the first attempt: a whole number from 0 to MAX_RETRIES."""
     value = value or DEFAULT_RETRIES
     if not value.isascii() or not value.isdigit() or int(value) > MAX_RETRIES:
@@ -233,7 +233,7 @@ def _loads_as_ca_bundle(path: str) -> bool:
 
 
 def parse_ca_bundle(
-    value: str, workspace: str, environ: Mapping[str, str], terms: Terms = ACTION_TERMS
+    value: str, workspace: str, environ: Mapping[str, str], terms: Terms
 ) -> tuple[str | None, str | None]:
     """The PEM bundle to trust and, if it came from the environment, the variable's name.
 

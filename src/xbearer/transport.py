@@ -84,11 +84,18 @@ class _Expired(BaseException):
 
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
-    """Raise _Expired in the main thread after `seconds`, wherever it is blocked."""
+    """Raise _Expired in the main thread after `seconds`, wherever it is blocked.
+
+    Where there is no SIGALRM (Windows, for the command line), only the socket
+    timeouts and the retry loop's own clock bound the exchange.
+    """
 
     def expire(_signum: int, _frame: FrameType | None) -> None:
         raise _Expired
 
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
