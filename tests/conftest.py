@@ -21,7 +21,8 @@ from testbed import Testbed
 
 STANDIN = "local/python-standin:3.13"
 BASE = os.environ.get("BASE", STANDIN)  # scripts/setup picks it
-IMAGE = "xbearer:test"
+# Another tag lets two checkouts share one Docker engine without building over each other.
+IMAGE = os.environ.get("XBEARER_TEST_IMAGE", "xbearer:test")
 
 
 class Api:
