@@ -77,6 +77,9 @@ class FakeX:
     revoked: set[str] = field(default_factory=set)
     nonces: set[str] = field(default_factory=set)
     custom: tuple[int, dict[str, str], bytes] = (200, {}, b"")  # the "custom" fault's answer
+    raw: bytes = b""  # the "raw" fault's answer, bytes on the wire as they are
+    connection_faults: list[str] = field(default_factory=list)  # one per connection: tls-eof
+    connections: int = 0  # connections accepted
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_fault(self, queue: list[str] | None = None) -> str:
@@ -358,6 +361,11 @@ class Handler(BaseHTTPRequestHandler):
         headers = dict(headers)
         self._send(status, body, headers.pop("Content-Type", "application/json"), headers)
 
+    def fault_raw(self, _arg: str) -> None:
+        """raw - the bytes a test put in FakeX.raw, as they are, then close"""
+        self.wfile.write(self.server.fake.raw)
+        self.close_connection = True
+
 
 def fault_help() -> str:
     """Every token-request fault, from the methods' docstrings."""
@@ -422,13 +430,31 @@ class Server(ThreadingHTTPServer):
         self.fake = fake
         self.context = tls
         self.tls = tls is not None
+        self._dropped: set[Any] = set()
 
     def get_request(self) -> tuple[socket.socket, Any]:
-        """Accept; the TLS handshake happens in the handler's thread, on first read."""
+        """Accept; the TLS handshake happens in the handler's thread, on first read.
+
+        A `tls-eof` connection fault reads the client's hello and closes the connection
+        before any answer: a handshake cut off by the server."""
         sock, addr = self.socket.accept()
+        self.fake.connections += 1
+        if self.fake.next_fault(self.fake.connection_faults) == "tls-eof":
+            sock.settimeout(5)
+            with contextlib.suppress(OSError):
+                sock.recv(4096)
+            self._dropped.add(sock)
+            return sock, addr
         if self.context is not None:
             sock = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         return sock, addr
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        """Serve every connection but those a connection fault ended."""
+        if request in self._dropped:
+            self._dropped.discard(request)
+            return False
+        return True
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Faults break connections on purpose: stay quiet."""

@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -66,10 +66,14 @@ def run(
     workspace: Path | None = None,
     timeout: float = 120,
     missing: Iterable[str] = (),
+    docker_args: Sequence[str] = (),
+    during: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> Run:
     """Run the main (or post) step with these inputs; the log holds stdout and stderr in order.
 
-    `missing` names file-command files (e.g. "ENV") that the runner failed to create.
+    `missing` names file-command files (e.g. "ENV") that the runner failed to create;
+    `docker_args` go to `docker run` (with `image`); `during` is called with the
+    running process (to signal it, say) before its end is awaited.
     """
     with tempfile.TemporaryDirectory() as tmp:
         commands_dir = Path(tmp)
@@ -101,6 +105,7 @@ def run(
             ]
             for name in variables:
                 cmd += ["-e", name]
+            cmd += docker_args
             if post:
                 cmd += ["--entrypoint", "/app/bin/post"]
             cmd.append(image)
@@ -112,20 +117,21 @@ def run(
             cmd = [sys.executable, str(ROOT / "src" / "bin" / ("post" if post else "main"))]
             child_env = {**host_env(), "PYTHONPATH": str(ROOT / "src"), **variables}
             cwd = ws
-        proc = subprocess.run(
-            cmd,
-            env=child_env,
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-            check=False,
-        )
+        with subprocess.Popen(
+            cmd, env=child_env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        ) as proc:
+            try:
+                if during is not None:
+                    during(proc)
+                stdout, _ = proc.communicate(timeout=timeout)
+            except BaseException:
+                proc.kill()
+                raise
         files = {
             k: (commands_dir / n).read_text() if (commands_dir / n).exists() else ""
             for k, n in names.items()
         }
-    return Run(proc.returncode, proc.stdout.decode("utf-8", "replace"), files, dict(inputs))
+    return Run(proc.returncode, stdout.decode("utf-8", "replace"), files, dict(inputs))
 
 
 def host_env() -> dict[str, str]:

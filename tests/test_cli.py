@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -77,7 +78,7 @@ def test_errors_go_to_stderr_in_the_clis_words_without_secrets(api: Api) -> None
         (
             ["--ca-bundle", "nope.pem"],
             API_KEY,
-            "--ca-bundle 'nope.pem' is not a file in the current directory",
+            "--ca-bundle 'nope.pem': no such file in the current directory.",
         ),
         (["--api-url", "http://example.com"], API_KEY, "--api-url must use https://"),
     ],
@@ -187,3 +188,38 @@ def test_the_cli_loads_none_of_the_actions_glue() -> None:
     ).stdout
     for package in ("actions_toolkit", "nacl", "oauthlib", "requests_oauthlib", "github"):
         assert f"'{package}'" not in loaded
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--api-url", "https://.example.com"], "--api-url must be an https:// URL such as"),
+        (["--api-url", "https://api.twitter.com/oauth2/token"], "use https://api.twitter.com,"),
+    ],
+    ids=["empty label", "a path"],
+)
+def test_a_bad_url_is_an_error_not_a_traceback(args, expected) -> None:
+    result = _cli(*args)
+    assert result.returncode == 1
+    assert result.stderr.startswith("xbearer: error: ") and expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_during_the_request_stops_without_a_traceback(api: Api) -> None:
+    api.fake.faults = ["slow:30"]
+    env = {**host_env(), "PYTHONPATH": str(ROOT / "src"), "X_API_KEY": API_KEY}
+    env["X_API_SECRET"] = API_SECRET
+    with subprocess.Popen(
+        [sys.executable, "-m", "xbearer", "--api-url", api.url, "--timeout", "60"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        deadline = time.monotonic() + 30
+        while not api.fake.requests and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 130
+    assert out == "" and err.strip() == "xbearer: cancelled."

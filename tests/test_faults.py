@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from pathlib import Path
 
@@ -264,3 +265,103 @@ def test_certificate_for_another_host_fails_cleanly(tmp_path: Path) -> None:
         ghrunner.assert_no_leak(result, [TOKEN])
         assert result.rc == 1
         assert "IP address mismatch" in result.annotations("error")[0]
+
+
+BROKEN_BODIES = {
+    "bad chunking": b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n",
+    "bad gzip": b"HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\n"
+    b"Content-Encoding: gzip\r\nContent-Length: 10\r\n\r\nnot gzip!!",
+}
+
+
+@pytest.mark.parametrize("answer", BROKEN_BODIES.values(), ids=BROKEN_BODIES.keys())
+def test_a_final_4xx_whose_body_breaks_is_reported_not_retried(run, api: Api, answer) -> None:
+    api.fake.raw = answer
+    api.fake.faults = ["raw"] * 3
+    result = run(api.inputs(retries="2"))
+    assert result.rc == 1, result.log
+    (error,) = result.annotations("error")
+    status = answer.split(b" ")[1].decode()
+    assert f"Token request failed after 1 attempt(s): HTTP {status} whose body broke off (" in error
+    assert len(api.fake.token_requests()) == 1
+
+
+def test_a_tls_handshake_cut_by_the_server_is_retried(tls_api: Api, tmp_path: Path) -> None:
+    tls_api.fake.connection_faults = ["tls-eof"]
+    result = ghrunner.run(tls_api.inputs(ca_bundle="ca.pem", retries="1"), workspace=tmp_path)
+    ghrunner.assert_no_leak(result, [TOKEN])
+    assert result.rc == 0, result.log
+    assert tls_api.fake.connections == 2
+    assert "in 2 attempt(s)" in result.log
+    assert len(tls_api.fake.token_requests()) == 1  # the cut handshake sent no request
+
+
+def test_a_tls_handshake_cut_every_time_says_so(tls_api: Api, tmp_path: Path) -> None:
+    tls_api.fake.connection_faults = ["tls-eof"] * 2
+    result = ghrunner.run(tls_api.inputs(ca_bundle="ca.pem", retries="1"), workspace=tmp_path)
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert f"TLS handshake with {tls_api.host} was cut off by the server" in error
+    assert "2 attempts" in error
+
+
+def test_an_untrusted_certificate_is_not_retried(tls_api: Api, tmp_path: Path) -> None:
+    trustme.CA().cert_pem.write_to_path(str(tmp_path / "other-ca.pem"))
+    result = ghrunner.run(tls_api.inputs(ca_bundle="other-ca.pem", retries="2"), workspace=tmp_path)
+    assert result.rc == 1
+    assert "its certificate is not trusted" in result.annotations("error")[0]
+    assert tls_api.fake.connections == 1
+
+
+MALFORMED = {
+    "two Content-Length values": (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef",
+        "answered with a malformed header (1 attempt)",
+    ),
+    "a Location that is no URL": (
+        b"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://[oops\r\nContent-Length: 0\r\n\r\n",
+        "HTTP 307 — 127.0.0.1",
+    ),
+}
+
+
+@pytest.mark.parametrize(("answer", "said"), MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_answer_is_described_not_an_internal_error(run, api: Api, answer, said):
+    api.fake.raw = answer
+    api.fake.faults = ["raw"]
+    result = run(api.inputs(retries="0"))
+    assert result.rc == 1, result.log
+    (error,) = result.annotations("error")
+    assert said in error and "internal error" not in error
+    assert "Traceback" not in result.log
+
+
+def test_an_api_error_code_of_more_than_ten_digits_is_cut(run, api: Api) -> None:
+    api.fake.custom = (403, {}, b'{"errors":[{"code":123456789012345678901234,"message":"No"}]}')
+    api.fake.faults = ["custom"]
+    result = run(api.inputs(retries="0"))
+    (error,) = result.annotations("error")
+    assert "HTTP 403, code 1234567890…: No" in error
+    assert "12345678901" not in error
+
+
+def test_a_name_that_does_not_resolve_is_not_retried(run, api: Api) -> None:
+    # .invalid never resolves (RFC 6761): the lookup's verdict is final.
+    result = run(api.inputs(api_url="https://api.example.invalid", retries="3"))
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert error.startswith("Could not resolve api.example.invalid (")
+    assert "1 attempt)" in error and "retrying" not in result.log
+
+
+def test_each_retry_is_announced_in_one_line(run, api: Api) -> None:
+    api.fake.faults = ["status:503", "status:502"]
+    result = run(api.inputs(retries="3"))
+    assert result.rc == 0, result.log
+    lines = [line for line in result.log.splitlines() if "retrying in" in line]
+    assert len(lines) == 2
+    assert re.fullmatch(
+        rf"HTTP 503 from {re.escape(api.host)}; retrying in \d\.\d s \(attempt 2 of 4\)\.", lines[0]
+    ), lines[0]
+    assert "(attempt 3 of 4)." in lines[1]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import ghrunner
 from conftest import Api
 
 SEALED = "v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -30,7 +33,19 @@ BAD_INPUTS = [
     ("url empty query", {"api-url": "https://api.twitter.com/?"}, "must not have a query"),
     ("url fragment", {"api-url": "https://api.twitter.com/#f"}, "must not have a query"),
     ("url bad port", {"api-url": "https://api.twitter.com:99999"}, "not a valid URL"),
-    ("url newline", {"api-url": "https://api.twitter.com\n/x"}, "without spaces or control"),
+    ("url newline", {"api-url": "https://api.twitter.com\n/x"}, "without spaces, control or"),
+    ("url word joiner", {"api-url": "https://api\u2060x.com"}, "control or invisible characters"),
+    ("url leading dot", {"api-url": "https://.example.com"}, "its host is not a valid name"),
+    ("url wildcard", {"api-url": "https://*.example.com"}, "its host is not a valid name"),
+    ("url underscore", {"api-url": "https://api_x.example.com"}, "its host is not a valid name"),
+    ("url empty label", {"api-url": "https://api..x.com"}, "its host is not a valid name"),
+    (
+        "url with the token path",
+        {"api-url": "https://api.twitter.com/oauth2/token"},
+        "api-url is the API's base URL, without a path: use https://api.twitter.com, not "
+        "https://api.twitter.com/oauth2/token.",
+    ),
+    ("url with /2", {"api-url": "https://api.x.com/2/"}, "without a path: use https://api.x.com,"),
     ("timeout text", {"timeout": "ten"}, "timeout must be a number"),
     ("timeout zero", {"timeout": "0"}, "timeout must be a number"),
     ("timeout negative", {"timeout": "-5"}, "timeout must be a number"),
@@ -45,7 +60,8 @@ BAD_INPUTS = [
     ("invalidate yes", {"invalidate": "yes"}, "invalidate must be true or false"),
     ("invalidate 1", {"invalidate": "1"}, "invalidate must be true or false"),
     ("invalidate tRUE", {"invalidate": "tRUE"}, "invalidate must be true or false"),
-    ("ca-bundle missing", {"ca-bundle": "nope.pem"}, "is not a file in the workspace"),
+    ("ca-bundle missing", {"ca-bundle": "nope.pem"}, "ca-bundle 'nope.pem': no such file in the"),
+    ("ca-bundle absolute", {"ca-bundle": "/nope.pem"}, "ca-bundle '/nope.pem': no such file."),
     ("ca-bundle not pem", {"ca-bundle": "junk.pem"}, "is not a PEM bundle"),
     (
         "export-env invalid",
@@ -113,8 +129,15 @@ BAD_INPUTS = [
     (
         "passphrase with invalidate in the minting step",
         {"passphrase": "p" * 16, "invalidate": "true"},
-        "Revoke in the last job instead: give it sealed-bearer, passphrase, api-key, api-secret "
-        "and invalidate: true.",
+        "If this step mints the token instead: passphrase (sealing it for later jobs) with "
+        "invalidate: true would revoke it when this job ends, before any later job can use it; "
+        "revoke in the last job, which gives sealed-bearer, passphrase, api-key, api-secret and "
+        "invalidate: true.",
+    ),
+    (
+        "empty sealed-bearer in the last job (keys, passphrase, invalidate)",
+        {"sealed-bearer": "", "passphrase": "p" * 16, "invalidate": "true"},
+        "sealed-bearer is empty, with passphrase set: the earlier job's output did not arrive",
     ),
     (
         "empty sealed-bearer with a passphrase",
@@ -191,4 +214,59 @@ def test_a_ca_variable_naming_an_unreadable_file_is_an_error_naming_it(
     assert f"{variable} names '/home/runner/work/_temp/corp-ca.pem'" in error
     assert f"unset {variable}, or set ca-bundle" in error
     assert "internal error" not in error
+    assert api.fake.requests == []
+
+
+PROXIES = {
+    "socks5h": "socks5h://127.0.0.1:1080",
+    "ftp": "ftp://proxy.example:21",
+    "no host": "http://:8080",
+    "unclosed bracket": "http://[oops",
+    "bad port": "http://proxy.example:99999",
+    "space": "http://proxy example:3128",
+}
+
+
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"])
+@pytest.mark.parametrize("value", PROXIES.values(), ids=PROXIES.keys())
+def test_a_proxy_variable_that_is_no_http_proxy_is_an_error_naming_it(
+    run, api: Api, variable: str, value: str
+) -> None:
+    # Only https:// goes through a proxy; the loopback fake is plain http, so name an
+    # https API host: the error comes before any connection.
+    result = run(api.inputs(api_url="https://api.x.com"), env={variable: value})
+    assert result.rc == 1, result.log
+    (error,) = result.annotations("error")
+    assert error.startswith(f"{variable} must be the URL of an HTTP proxy"), error
+    assert "internal error" not in error and "Traceback" not in result.log
+
+
+def test_no_proxy_exempts_the_host_from_a_bad_proxy_variable(run, api: Api) -> None:
+    # NO_PROXY decides first: an unusable proxy for a host it exempts is no error. The
+    # step then fails to resolve the (reserved, never resolvable) host, not on the proxy.
+    env = {"HTTPS_PROXY": "socks5h://127.0.0.1:1080", "NO_PROXY": "example.invalid"}
+    result = run(api.inputs(api_url="https://api.example.invalid", retries="0"), env=env)
+    (error,) = result.annotations("error")
+    assert "HTTPS_PROXY" not in error and "Could not resolve api.example.invalid" in error
+
+
+def test_outside_a_runner_the_entry_point_refuses_to_run(api: Api) -> None:
+    # Without GITHUB_OUTPUT/GITHUB_STATE the toolkit would fall back to ::set-output,
+    # printing the token in clear.
+    env = {
+        **ghrunner.host_env(),
+        "PYTHONPATH": str(ghrunner.ROOT / "src"),
+        **{f"INPUT_{k.upper()}": v for k, v in api.inputs(passphrase="p" * 16).items()},
+    }
+    done = subprocess.run(
+        [sys.executable, str(ghrunner.ROOT / "src" / "bin" / "main")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout.startswith("::error::GITHUB_OUTPUT and GITHUB_STATE are not set")
+    assert "use the xbearer command" in done.stdout
+    assert "set-output" not in done.stdout and "save-state" not in done.stdout
     assert api.fake.requests == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -85,7 +86,7 @@ def _tweets(api: Api) -> int:
 def test_invalidate_with_basic_auth_in_the_post_step(run, api: Api) -> None:
     inputs = api.inputs(invalidate="true")
     main = run(inputs)
-    assert main.state == {"token": TOKEN}
+    assert main.state["token"] == TOKEN
     assert _tweets(api) == 200
     post = run(inputs, post=True, state=main.state)
     assert post.rc == 0, post.log
@@ -167,7 +168,7 @@ def test_the_last_job_of_a_hand_off_revokes_in_githubs_order(run, api: Api, meth
     last = run(last_inputs)
     assert last.rc == 0, last.log
     assert last.outputs == {"bearer": TOKEN, "token-type": "bearer"}
-    assert last.state == {"token": TOKEN}
+    assert last.state["token"] == TOKEN
     assert len(api.fake.token_requests()) == 1  # unsealed, not requested again
     assert _tweets(api) == 200
     last_post = run(last_inputs, post=True, state=last.state)
@@ -237,3 +238,98 @@ def test_a_failed_write_says_what_was_already_output(run, api: Api) -> None:
     assert "Written before the failure: output bearer, output token-type." in error
     assert "Nothing was output" not in error and "nothing was output" not in error
     assert result.outputs == {"bearer": TOKEN, "token-type": "bearer"}
+
+
+def _tls_run(api: Api, workspace: Path, inputs: dict[str, str], **kwargs) -> ghrunner.Run:
+    result = ghrunner.run(inputs, workspace=workspace, **kwargs)
+    ghrunner.assert_no_leak(result, [TOKEN], trust_runner=False)
+    return result
+
+
+def test_a_later_steps_proxy_and_ca_cannot_steer_the_revocation(tls_api: Api, tmp_path) -> None:
+    # A later step appends HTTPS_PROXY and REQUESTS_CA_BUNDLE to GITHUB_ENV: the post
+    # step would send the app's key and secret through a proxy that trusts its own CA.
+    import trustme
+
+    from proxy import ConnectProxy
+
+    trustme.CA().cert_pem.write_to_path(str(tmp_path / "proxy-ca.pem"))
+    inputs = tls_api.inputs(invalidate="true")
+    main = _tls_run(tls_api, tmp_path, inputs, env={"REQUESTS_CA_BUNDLE": str(tmp_path / "ca.pem")})
+    assert main.rc == 0, main.log
+    with ConnectProxy() as proxy:
+        later = {"REQUESTS_CA_BUNDLE": str(tmp_path / "proxy-ca.pem"), "HTTPS_PROXY": proxy.url}
+        post = _tls_run(tls_api, tmp_path, inputs, post=True, state=main.state, env=later)
+        assert proxy.seen == []  # not even a tunnel
+    assert post.rc == 0, post.log
+    (warning,) = post.annotations("warning")
+    assert warning.startswith("Did not revoke the bearer token")
+    assert "the proxy is now set (by HTTPS_PROXY)" in warning
+    assert "the CA bundle changed (from REQUESTS_CA_BUNDLE)" in warning
+    assert "The token may still be live" in warning
+    assert [r.path for r in tls_api.fake.requests] == ["/oauth2/token"]
+
+
+def test_a_ca_bundle_rewritten_after_the_main_step_is_not_trusted(tls_api: Api, tmp_path) -> None:
+    import trustme
+
+    inputs = tls_api.inputs(invalidate="true", ca_bundle="ca.pem")
+    main = _tls_run(tls_api, tmp_path, inputs)
+    assert main.rc == 0, main.log
+    original = (tmp_path / "ca.pem").read_bytes()
+    trustme.CA().cert_pem.write_to_path(str(tmp_path / "ca.pem"))  # same path, other CA
+    post = _tls_run(tls_api, tmp_path, inputs, post=True, state=main.state)
+    (warning,) = post.annotations("warning")
+    assert "the CA bundle changed (from ca-bundle)" in warning
+    assert TOKEN not in tls_api.fake.revoked
+    # Put back, the route is the main step's again: revoked, trusting those same bytes.
+    (tmp_path / "ca.pem").write_bytes(original)
+    again = _tls_run(tls_api, tmp_path, inputs, post=True, state=main.state)
+    assert again.annotations("warning") == [], again.log
+    assert TOKEN in tls_api.fake.revoked
+
+
+def test_the_same_proxy_in_both_steps_revokes_through_it(tls_api: Api, tmp_path) -> None:
+    from proxy import ConnectProxy
+
+    inputs = tls_api.inputs(invalidate="true", ca_bundle="ca.pem")
+    with ConnectProxy() as proxy:
+        env = {"HTTPS_PROXY": proxy.url, "NO_PROXY": ""}
+        main = _tls_run(tls_api, tmp_path, inputs, env=env)
+        post = _tls_run(tls_api, tmp_path, inputs, post=True, state=main.state, env=env)
+        assert len(proxy.seen) == 2
+    assert post.annotations("warning") == [], post.log
+    assert TOKEN in tls_api.fake.revoked
+
+
+def test_a_changed_api_url_or_a_missing_route_is_not_followed(run, api: Api) -> None:
+    inputs = api.inputs(invalidate="true")
+    state = run(inputs).state
+    moved = run({**inputs, "api-url": "http://localhost:9"}, post=True, state=state)
+    (warning,) = moved.annotations("warning")
+    assert f"api-url is now http://localhost:9, not {api.url}" in warning
+    lost = run(inputs, post=True, state={"token": state["token"]})
+    assert "the main step recorded no route" in lost.annotations("warning")[0]
+    assert TOKEN not in api.fake.revoked and len(api.fake.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (200, {"Content-Type": "text/html"}, b"<html><body>Access denied</body></html>"),
+        (200, {}, json.dumps({"access_token": "B" * 40}).encode()),
+        (200, {}, b"{}"),
+    ],
+    ids=["HTML block page", "another token", "empty JSON"],
+)
+def test_revocation_succeeds_only_with_xs_documented_answer(run, api: Api, answer) -> None:
+    inputs = api.inputs(invalidate="true")
+    state = run(inputs).state
+    api.fake.custom = answer
+    api.fake.revoke_faults = ["custom"]
+    post = run(inputs, post=True, state=state)
+    assert post.rc == 0
+    assert "Revoked" not in post.log
+    (warning,) = post.annotations("warning")
+    assert "answered HTTP 200 without X's confirmation" in warning
+    assert "the token may still be live" in warning

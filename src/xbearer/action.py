@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import signal
+import tempfile
+from dataclasses import replace
+from types import FrameType
 from urllib.parse import unquote
 
 from actions_toolkit import core
@@ -26,6 +32,36 @@ INPUTS = (
     "sealed-bearer",
 )
 SECRET_INPUTS = ("api-key", "api-secret", "access-token", "access-token-secret", "passphrase")
+
+
+class _Cancelled(BaseException):
+    """SIGINT or SIGTERM arrived: the run was cancelled."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _Cancellation:
+    """SIGINT and SIGTERM end the step at once, until its results start being written.
+
+    In a container Python is PID 1, which ignores SIGTERM unless it handles it.
+    """
+
+    def __init__(self) -> None:
+        self.armed = True
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self.armed:
+            raise _Cancelled(signum)
+
+    @staticmethod
+    def said(exc: _Cancelled, what: str) -> int:
+        """Say so in one line; the exit status of a process ended by that signal."""
+        core.info(f"The step was cancelled ({signal.Signals(exc.signum).name}): {what}")
+        return 128 + exc.signum
 
 
 def _mask(value: str) -> None:
@@ -58,9 +94,11 @@ def _read_settings() -> config.Settings:
                 "(YAML 1.2: true, True, TRUE, false, False, FALSE)."
             ) from None
     workspace = os.environ.get("GITHUB_WORKSPACE") or "."
-    settings = config.load(raw, invalidate=invalidate, workspace=workspace, environ=os.environ)
-    if settings.ca_from_env:
-        core.info(f"Trusting the CA certificates named by {settings.ca_from_env}.")
+    settings = config.load(
+        raw, invalidate=invalidate, workspace=workspace, environ=os.environ, notify=core.info
+    )
+    if settings.ca and settings.ca.source != "ca-bundle":
+        core.info(f"Trusting the CA certificates named by {settings.ca.source}.")
     return settings
 
 
@@ -84,6 +122,45 @@ def _obtain(settings: config.Settings) -> tuple[str, list[str]]:
     return token.value, [
         f"- Obtained a bearer token from {endpoint.host} in {token.attempts} attempt(s)."
     ]
+
+
+def _route(settings: config.Settings) -> dict[str, str]:
+    """Where the credential goes and whom it trusts, as the main step decided: the
+    post step sends the credential only along the same route. Digests, not values:
+    a proxy URL can hold a password."""
+    proxy = settings.endpoint.proxy
+    return {
+        "api-url": settings.endpoint.api_url,
+        "proxy": f"{settings.proxy_from}:{hashlib.sha256(proxy.encode()).hexdigest()}"
+        if proxy
+        else "",
+        "ca": f"{settings.ca.source}:{settings.ca.sha256}" if settings.ca else "",
+    }
+
+
+def _route_changes(saved: str, now: dict[str, str]) -> list[str]:
+    """What differs from the route the main step recorded, in words."""
+    try:
+        before = json.loads(saved)
+    except ValueError:
+        before = None
+    if not isinstance(before, dict):
+        return ["the main step recorded no route"]
+    changes = []
+    if before.get("api-url") != now["api-url"]:
+        changes.append(f"api-url is now {now['api-url']}, not {before.get('api-url')}")
+    for key, what in (("proxy", "the proxy"), ("ca", "the CA bundle")):
+        old, new = str(before.get(key, "")), now[key]
+        if old == new:
+            continue
+        source = (new or old).partition(":")[0]
+        if not old:
+            changes.append(f"{what} is now set (by {source})")
+        elif not new:
+            changes.append(f"{what} (from {source}) is no longer used")
+        else:
+            changes.append(f"{what} changed (from {source})")
+    return changes
 
 
 class _WriteError(ActionError):
@@ -112,6 +189,7 @@ def _write(settings: config.Settings, value: str, done: list[str]) -> None:
             written.append(f"variable {settings.export_env}")
         if settings.invalidate:
             core.save_state("token", value)
+            core.save_state("route", json.dumps(_route(settings)))
             written.append("state for the post step")
         _summary(done)
     except Exception as exc:  # noqa: BLE001 - the toolkit raises bare Exception; text unused
@@ -130,10 +208,23 @@ def _summary(lines: list[str]) -> None:
 
 def main() -> int:
     """The main step: obtain or unseal the token and set the outputs; 1 on failure."""
+    if not (os.environ.get("GITHUB_OUTPUT") and os.environ.get("GITHUB_STATE")):
+        # Without the file commands the toolkit would print outputs, the token among
+        # them, as workflow commands in the log.
+        core.error(
+            "GITHUB_OUTPUT and GITHUB_STATE are not set: this is a GitHub Action's entry "
+            "point, which runs only as a workflow step. From a terminal, use the xbearer "
+            "command."
+        )
+        return 1
+    cancellation = _Cancellation()
     try:
         settings = _read_settings()
         value, done = _obtain(settings)
+        cancellation.armed = False
         _write(settings, value, done)
+    except _Cancelled as exc:
+        return _Cancellation.said(exc, "nothing was output.")
     except _WriteError as exc:
         core.error(exc.message)
         return 1
@@ -148,6 +239,7 @@ def main() -> int:
 
 def post() -> int:
     """The post step: revoke the token when invalidate was on; warn, never fail."""
+    cancellation = _Cancellation()
     value = core.get_state("token")
     if not value:
         core.info("Nothing to revoke: invalidate is off, or the main step obtained no token.")
@@ -160,11 +252,27 @@ def post() -> int:
     )
     try:
         settings = _read_settings()
-        done = invalidate_token(
-            settings.credentials, value, settings.endpoint, settings.oauth1_token
-        )
+        changes = _route_changes(core.get_state("route"), _route(settings))
+        if changes:
+            core.warning(
+                "Did not revoke the bearer token, so as not to send the app's credentials "
+                f"along a route the main step did not choose: since it ran, {'; '.join(changes)} "
+                "(a later step can set variables through GITHUB_ENV). The token may still be "
+                "live: revoke it from a job you trust, or regenerate it in the developer portal."
+            )
+            return 0
+        with tempfile.NamedTemporaryFile(prefix="ca-", suffix=".pem") as pinned:
+            endpoint = settings.endpoint
+            if settings.ca:  # exactly the bytes whose digest matched, not the file again
+                pinned.write(settings.ca.data)
+                pinned.flush()
+                endpoint = replace(endpoint, ca_bundle=pinned.name)
+            done = invalidate_token(settings.credentials, value, endpoint, settings.oauth1_token)
+        cancellation.armed = False
         core.info(done)
         _summary([f"- {done}"])
+    except _Cancelled as exc:
+        return _Cancellation.said(exc, "the token was not revoked.")
     except ActionError as exc:
         core.warning(f"Could not revoke the bearer token: {exc.message} X also accepts {other}.")
     except Exception as exc:  # noqa: BLE001 - never a traceback: its text may hold secrets

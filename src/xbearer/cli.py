@@ -54,12 +54,28 @@ def _secret(var: str, prompt: str) -> str:
     return value
 
 
+def _say(line: str) -> None:
+    print(f"xbearer: {line}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the bearer token (or JSON); errors go to stderr with exit code 1."""
     args = _parser().parse_args(argv)
     try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        _say("cancelled.")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - never a traceback: its text may hold secrets
+        _say(f"error: unexpected internal error ({type(exc).__name__}).")
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
         key, secret = _secret(KEY_VAR, "API key"), _secret(SECRET_VAR, "API secret key")
-    except (KeyboardInterrupt, EOFError):
+    except EOFError:
         print(file=sys.stderr)
         return 130
     raw = {
@@ -72,11 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         settings = config.load(
-            raw, invalidate=False, workspace=os.getcwd(), environ=os.environ, terms=CLI_TERMS
+            raw,
+            invalidate=False,
+            workspace=os.getcwd(),
+            environ=os.environ,
+            terms=CLI_TERMS,
+            notify=_say,
         )
         token = request_token(settings.credentials, settings.endpoint)
     except ActionError as exc:
-        print(f"xbearer: error: {exc.message}", file=sys.stderr)
+        _say(f"error: {exc.message}")
         return 1
     if args.json:
         print(json.dumps({"token_type": "bearer", "access_token": token.value}))

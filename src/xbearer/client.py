@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import time
@@ -16,13 +17,15 @@ from . import transport
 from .errors import ActionError, clean
 from .transport import Answer, Endpoint
 
-MAX_TOKEN = 1024
+MIN_TOKEN, MAX_TOKEN = 32, 1024
+MAX_CODE_DIGITS = 10
 
-# The b64token alphabet of RFC 6750, checked on the percent-decoded token (X's
-# tokens carry '=' inside, so anywhere); the token as sent may also carry %XX
-# escapes. Nothing else: no whitespace, no ':' of workflow commands.
+# The token as sent is an RFC 6750 b64token ('=' only as trailing padding) that may
+# carry %XX escapes; its percent-decoded form keeps to the b64token alphabet, with
+# '=' anywhere (X's app-only tokens carry an encoded '=' inside). Nothing else: no
+# whitespace, no ':' of workflow commands.
+_ENCODED = re.compile(r"(?:[A-Za-z0-9\-._~+/]|%[0-9A-Fa-f]{2})+=*")
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/=]+")
-_ENCODED = re.compile(r"(?:[A-Za-z0-9\-._~+/=]|%[0-9A-Fa-f]{2})+")
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def invalidate_token(
         answer = transport.post(endpoint, f"/oauth2/invalidate_token?{query}", signed)
     else:
         answer = transport.post(endpoint, "/oauth2/invalidate_token", creds.auth(), form=query)
-    if answer.status == 200:
+    if answer.status == 200 and _echoes(answer.body, token):
         return f"Revoked the bearer token at {endpoint.host}."
     if answer.attempts > 1 and answer.status == 401 and _x_error(answer.body, ())[0] == 89:
         # An earlier attempt reached X but its answer was lost: the token is gone.
@@ -86,9 +89,25 @@ def invalidate_token(
             f"Revoked the bearer token at {endpoint.host} (an earlier attempt's answer was "
             "lost; X now reports the token invalid)."
         )
+    if answer.status == 200:
+        raise ActionError(
+            f"{endpoint.host} answered HTTP 200 without X's confirmation (the token echoed as "
+            "access_token): the token may still be live; check "
+            f"{endpoint.terms.name('api-url')}."
+        )
     raise ActionError(
         "X refused to revoke the token: " + _describe_refusal(answer, secrets, endpoint)
     )
+
+
+def _echoes(body: bytes, token: str) -> bool:
+    """X's answer to a revocation: 200 with {"access_token": <the token>}."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    echoed = doc.get("access_token") if isinstance(doc, dict) else None
+    return isinstance(echoed, str) and echoed in (token, unquote(token))
 
 
 def _parse_token(body: bytes, endpoint: Endpoint) -> str:
@@ -113,12 +132,12 @@ def _parse_token(body: bytes, endpoint: Endpoint) -> str:
 def validate_token(token: str, problem: str = "") -> None:
     """Refuse anything but a percent-encoded RFC 6750 b64token of sane length."""
     if (
-        len(token) > MAX_TOKEN
+        not MIN_TOKEN <= len(token) <= MAX_TOKEN
         or not _ENCODED.fullmatch(token)
         or not _B64TOKEN.fullmatch(unquote(token))
     ):
         raise ActionError(
-            problem + f"the access token is not a bearer token (printable, at most {MAX_TOKEN} "
+            problem + f"the access token is not a bearer token ({MIN_TOKEN} to {MAX_TOKEN} "
             "characters of the RFC 6750 alphabet); it was not output."
         )
 
@@ -158,7 +177,9 @@ def _hint(status: int, code: int | None, answer: Answer, endpoint: Endpoint) -> 
     if code in hints:
         return hints[code]
     if 300 <= status < 400:
-        location = urlsplit(answer.headers.get("Location", "")).netloc
+        location = answer.headers.get("Location", "")
+        with contextlib.suppress(ValueError):  # not a URL (an unclosed "["): shown cleaned
+            location = urlsplit(location).netloc
         target = clean(location, limit=80) or "elsewhere"
         return f"{endpoint.host} redirects to {target}: set {api_url} to the API's own address."
     if status in (400, 401, 403):
@@ -172,9 +193,12 @@ def _describe_refusal(answer: Answer, secrets: Sequence[str], endpoint: Endpoint
     code, message = _x_error(answer.body, secrets)
     what = f"HTTP {answer.status}"
     if code is not None:
-        what += f", code {code}"
+        digits = str(code)
+        what += f", code {digits if len(digits) <= MAX_CODE_DIGITS else digits[:10] + '…'}"
     if message:
         what += f": {message}"
+    elif answer.broken:
+        what += f" whose body broke off ({answer.broken})"
     elif answer.body:
         kind = clean(answer.headers.get("Content-Type", "unknown type"), secrets, 60)
         what += f" with a non-JSON body ({kind}, {len(answer.body)} bytes)"

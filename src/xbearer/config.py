@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import math
 import os
 import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
+from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]  # not in typeshed
+
+import idna
 
 from .client import Credentials
 from .errors import ACTION_TERMS, InputError, Terms, clean
@@ -22,6 +26,9 @@ MAX_TIMEOUT = 300.0
 MAX_RETRIES = 10
 MIN_PASSPHRASE = 12
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # requests' order of precedence
+# Where an https:// request finds its proxy, first match first (lower case wins, as in
+# urllib and curl); NO_PROXY/no_proxy exempts hosts.
+PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -44,13 +51,28 @@ _REFUSED_ENV_SUFFIXES = ("_PROXY",)
 
 
 @dataclass(frozen=True)
+class CaBundle:
+    """A PEM bundle to trust instead of the default CAs, read once."""
+
+    source: str  # "ca-bundle", or the variable that named it
+    path: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        """The digest of the bytes that were checked, and are the ones trusted."""
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything one run needs, validated."""
 
     api_key: str
     api_secret: str
     endpoint: Endpoint
-    ca_from_env: str | None  # the variable the CA bundle came from, if not from the input
+    ca: CaBundle | None  # None: the default CAs
+    proxy_from: str | None  # the variable the proxy came from, if one is used
     export_env: str | None
     invalidate: bool
     oauth1_token: tuple[str, str] | None
@@ -70,41 +92,44 @@ def load(
     workspace: str,
     environ: Mapping[str, str],
     terms: Terms = ACTION_TERMS,
+    notify: Callable[[str], None] | None = None,
 ) -> Settings:
-    """Build settings from raw input strings (missing names count as empty)."""
+    """Build settings from raw input strings (missing names count as empty); `notify`
+    hears a line before each retry."""
 
     def get(name: str) -> str:
         return raw.get(name, "").strip()
 
     key, secret, sealed = get("api-key"), get("api-secret"), get("sealed-bearer")
     passphrase = get("passphrase") or None
-    if sealed or (passphrase and not key and not secret):
+    # The last job of a hand-off, or a job that expected one, gives a passphrase and
+    # either no keys or keys to revoke with: without sealed-bearer, its output is missing.
+    expects_sealed = passphrase and (not (key or secret) or invalidate)
+    if sealed or expects_sealed:
         _check_unsealing(sealed, passphrase, key, secret, invalidate=invalidate, terms=terms)
     else:
         _check_credential("api-key", key, terms)
         _check_credential("api-secret", secret, terms)
-        if passphrase and invalidate:
-            raise InputError(
-                "passphrase (sealing the token for later jobs) with invalidate: true would "
-                "revoke the token when this job ends, before any later job can use it. Revoke "
-                "in the last job instead: give it sealed-bearer, passphrase, api-key, api-secret "
-                "and invalidate: true."
-            )
     if passphrase is not None and len(passphrase) < MIN_PASSPHRASE:
         raise InputError(f"passphrase must be at least {MIN_PASSPHRASE} characters long.")
-    ca_bundle, ca_from_env = parse_ca_bundle(get("ca-bundle"), workspace, environ, terms)
+    ca = parse_ca_bundle(get("ca-bundle"), workspace, environ, terms)
+    api_url = parse_api_url(get("api-url"), terms)
+    proxy, proxy_from = parse_proxy(api_url, environ)
     endpoint = Endpoint(
-        api_url=parse_api_url(get("api-url"), terms),
+        api_url=api_url,
         timeout=parse_timeout(get("timeout"), terms),
         retries=parse_retries(get("retries"), terms),
-        ca_bundle=ca_bundle,
+        ca_bundle=ca.path if ca else None,
         terms=terms,
+        proxy=proxy,
+        notify=notify,
     )
     return Settings(
         api_key=key,
         api_secret=secret,
         endpoint=endpoint,
-        ca_from_env=ca_from_env,
+        ca=ca,
+        proxy_from=proxy_from,
         export_env=parse_env_name(get("export-env")),
         invalidate=invalidate,
         oauth1_token=_oauth1_token(
@@ -120,10 +145,18 @@ def _check_unsealing(
 ) -> None:
     """The later-job form: sealed-bearer + passphrase, with the keys only to revoke."""
     if not sealed:
+        minting = (
+            " If this step mints the token instead: passphrase (sealing it for later jobs) with "
+            "invalidate: true would revoke it when this job ends, before any later job can use "
+            "it; revoke in the last job, which gives sealed-bearer, passphrase, api-key, "
+            "api-secret and invalidate: true."
+            if key or secret
+            else ""
+        )
         raise InputError(
             "sealed-bearer is empty, with passphrase set: the earlier job's output did not "
             "arrive. Check that the minting job lists sealed-bearer under its outputs: and "
-            "that this job needs: that job."
+            f"that this job needs: that job.{minting}"
         )
     if not passphrase:
         raise InputError("sealed-bearer needs passphrase: the one the sealing job used.")
@@ -167,6 +200,22 @@ def _oauth1_token(
     return token, secret
 
 
+def _host_problem(host: str) -> str | None:
+    """Why a host name cannot be connected to, or None: an IP address, or a DNS name
+    (internationalised names included) of letters, digits and hyphens."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None
+    try:
+        idna.encode(host, uts46=True, std3_rules=True)
+    except idna.IDNAError:
+        return "its host is not a valid name (an empty label, or a character such as * or _)"
+    return None
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -181,8 +230,10 @@ def parse_api_url(value: str, terms: Terms) -> str:
     value = value or DEFAULT_API_URL
     name = terms.name("api-url")
     example = f"an https:// URL such as {DEFAULT_API_URL}"
-    if _CONTROL.search(value) or " " in value:
-        raise InputError(f"{name} must be {example}, without spaces or control characters.")
+    if not value.isprintable() or " " in value:
+        raise InputError(
+            f"{name} must be {example}, without spaces, control or invisible characters."
+        )
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError on a bad port
@@ -195,11 +246,19 @@ def parse_api_url(value: str, terms: Terms) -> str:
         raise InputError(f"{name} must be {example}.")
     if parts.query or parts.fragment or "?" in value or "#" in value:
         raise InputError(f"{name} must not have a query (?...) or a fragment (#...).")
+    problem = _host_problem(parts.hostname)
+    if problem:
+        raise InputError(f"{name} must be {example}: {problem}.")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise InputError(
             f"{name} must use https://; plain http:// is allowed only for a loopback host."
         )
-    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+    base = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+    if parts.path.strip("/"):
+        raise InputError(
+            f"{name} is the API's base URL, without a path: use {base}, not {clean(value)}."
+        )
+    return base
 
 
 def parse_timeout(value: str, terms: Terms) -> float:
@@ -224,41 +283,83 @@ def parse_retries(value: str, terms: Terms) -> int:
     return int(value)
 
 
-def _loads_as_ca_bundle(path: str) -> bool:
+def _read_ca_bundle(path: str) -> bytes | None:
+    """The file's bytes if it is a PEM bundle of CA certificates, else None."""
     try:
-        ssl.create_default_context(cafile=path)
+        with open(path, "rb") as file:
+            data = file.read(16 * 1024 * 1024)
+        ssl.create_default_context(cadata=data.decode("ascii"))
     except (ssl.SSLError, OSError, ValueError):
-        return False
-    return True
+        return None
+    return data
 
 
 def parse_ca_bundle(
     value: str, workspace: str, environ: Mapping[str, str], terms: Terms
-) -> tuple[str | None, str | None]:
-    """The PEM bundle to trust and, if it came from the environment, the variable's name.
+) -> CaBundle | None:
+    """The PEM bundle to trust, read once; None for the default CAs.
 
     The input wins; else REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, which must name a
-    bundle this process can read; else None (the default CAs).
+    bundle this process can read.
     """
     name = terms.name("ca-bundle")
     if value:
         path = os.path.join(workspace, value)
         if not os.path.isfile(path):
-            raise InputError(f"{name} {value!r} is not a file in {terms.workspace}.")
-        if not _loads_as_ca_bundle(path):
-            raise InputError(f"{name} {value!r} is not a PEM bundle of CA certificates.")
-        return path, None
+            where = "" if os.path.isabs(value) else f" in {terms.workspace}"
+            raise InputError(f"{name} {clean(value, limit=120)!r}: no such file{where}.")
+        data = _read_ca_bundle(path)
+        if data is None:
+            raise InputError(
+                f"{name} {clean(value, limit=120)!r} is not a PEM bundle of CA certificates."
+            )
+        return CaBundle(name, path, data)
     for variable in CA_VARIABLES:
         path = environ.get(variable, "")
         if path:
-            if not (os.path.isfile(path) and _loads_as_ca_bundle(path)):
+            data = _read_ca_bundle(path)
+            if data is None:
                 raise InputError(
                     f"{variable} names {clean(path, limit=120)!r}, which is not a PEM bundle of CA "
                     f"certificates that can be read here: unset {variable}, or set {name} to "
                     "such a bundle."
                 )
-            return path, variable
-    return None, None
+            return CaBundle(variable, path, data)
+    return None
+
+
+def parse_proxy(api_url: str, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The proxy for api_url from the environment, and the variable it came from.
+
+    Only https:// goes through a proxy (plain http is for loopback), and only an
+    http:// or https:// proxy with a host.
+    """
+    if not api_url.startswith("https://"):
+        return None, None
+    for variable in PROXY_VARIABLES:
+        value = environ.get(variable, "").strip()
+        if value:
+            break
+    else:
+        return None, None
+    no_proxy = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
+    if no_proxy and proxy_bypass_environment(urlsplit(api_url).netloc, {"no": no_proxy}):
+        return None, None
+    refusal = (
+        f"{variable} must be the URL of an HTTP proxy, such as http://proxy.example:3128 "
+        "(http:// or https://, with a host; SOCKS is not supported): fix it, or list the "
+        "API's host in NO_PROXY."
+    )
+    if not value.isprintable() or " " in value:
+        raise InputError(refusal)
+    try:
+        parts = urlsplit(value if "://" in value else "http://" + value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise InputError(refusal) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or _host_problem(parts.hostname):
+        raise InputError(refusal)
+    return parts.geturl(), variable
 
 
 def parse_env_name(value: str) -> str | None:

@@ -1,8 +1,9 @@
-"""HTTP transport: one POST with retries, backoff and a hard time budget.
+"""HTTP transport: one request with retries, backoff and a hard time budget.
 
 Each attempt is a new request, prepared (and, for OAuth 1.0a, signed) afresh; a
-retried answer's body is never read, and the whole exchange, waits included,
-ends within the budget however the server behaves.
+retried answer's body is never read. The exchange runs in a worker thread that
+the caller waits for no longer than the budget, so nothing that blocks in C (a
+name lookup that never answers, a proxy's host name) can stretch it.
 """
 
 from __future__ import annotations
@@ -10,24 +11,24 @@ from __future__ import annotations
 import http.client
 import random
 import re
-import signal
+import socket
 import ssl
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from types import FrameType
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
 from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
-from requests.utils import get_environ_proxies
 from urllib3.exceptions import (
     ConnectTimeoutError,
     DecodeError,
+    NameResolutionError,
     NewConnectionError,
     ProtocolError,
     ReadTimeoutError,
@@ -43,19 +44,35 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 WAIT_PER_RETRY = 20.0  # seconds of backoff or server-asked wait that each retry may add
 BACKOFF, BACKOFF_MAX, JITTER = 0.5, 10.0, 0.5
 _EPOCH = re.compile(r"[0-9]{1,10}")  # ASCII digits only; 10 digits reach the year 2286
-_RETRYABLE = (requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError)
-_TLS = (requests.exceptions.SSLError, urllib3.exceptions.SSLError)
+# Everything a request or a read can raise that says something about the server or
+# the network: described, never shown as a traceback.
+_FAILURES = (
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    OSError,
+    ValueError,
+)
+_TLS = (requests.exceptions.SSLError, urllib3.exceptions.SSLError, ssl.SSLError)
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where and how to connect, and the words for telling the user what went wrong."""
+    """Where and how to connect, and the words for telling the user what went wrong.
+
+    `proxy` is the proxy URL decided from the environment (None: connect directly);
+    `url_setting` names the setting that holds `api_url`, for messages; `notify`
+    hears one line before each retry.
+    """
 
     api_url: str
     timeout: float
     retries: int
     ca_bundle: str | None
     terms: Terms
+    proxy: str | None = None
+    url_setting: str = "api-url"
+    notify: Callable[[str], None] | None = field(default=None, compare=False)
 
     @property
     def host(self) -> str:
@@ -69,93 +86,164 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class Request:
+    """One request: `replayable` False means the server may act on it even if its
+    answer is lost (a refresh that rotates a token), so only an answer that says the
+    server did not act (429, 5xx) or a connection never made is retried."""
+
+    method: str
+    path: str
+    auth: AuthBase | None = None
+    form: str | None = None
+    json: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    replayable: bool = True
+
+
+@dataclass(frozen=True)
 class Answer:
-    """The final answer: status, headers, body (at most MAX_BODY), attempts made."""
+    """The final answer: status, headers, body (at most MAX_BODY), attempts made.
+
+    `broken` names what broke the body off (its bytes are then empty), if it did.
+    """
 
     status: int
     headers: CaseInsensitiveDict[str]
     body: bytes
     attempts: int
-
-
-class _Expired(BaseException):
-    """The budget ran out; a BaseException so that no library handler swallows it."""
-
-
-@contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    """Raise _Expired in the main thread after `seconds`, wherever it is blocked.
-
-    Where there is no SIGALRM (Windows, for the command line), only the socket
-    timeouts and the retry loop's own clock bound the exchange.
-    """
-
-    def expire(_signum: int, _frame: FrameType | None) -> None:
-        raise _Expired
-
-    if not hasattr(signal, "setitimer"):
-        yield
-        return
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    broken: str | None = None
 
 
 def post(endpoint: Endpoint, path: str, auth: AuthBase, form: str | None = None) -> Answer:
-    """POST to the API, retrying network errors, 5xx and 429 within the budget."""
-    try:
-        with _deadline(endpoint.budget):
-            return _attempts(endpoint, path, auth, form)
-    except _Expired:
+    """POST a form to the API (see `send`)."""
+    return send(endpoint, Request("POST", path, auth, form=form))
+
+
+def send(endpoint: Endpoint, request: Request) -> Answer:
+    """Send the request, retrying what may be retried, within the budget however the
+    server (or the resolver) behaves."""
+    outcome: list[Answer | BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(_attempts(endpoint, request))
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=work, name="xbearer-http", daemon=True)
+    worker.start()
+    worker.join(endpoint.budget)
+    if not outcome:  # the worker is abandoned; as a daemon it ends with the process
         raise ActionError(
             f"No complete answer from {endpoint.host} within the time budget of "
             f"{endpoint.budget:g} s ((retries + 1) × timeout + 20 s per retry): "
             f"{endpoint.terms.later}."
-        ) from None
+        )
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
-def _attempts(endpoint: Endpoint, path: str, auth: AuthBase, form: str | None) -> Answer:
-    url = endpoint.api_url + path
+def _attempts(endpoint: Endpoint, request: Request) -> Answer:
+    url = endpoint.api_url + request.path
     give_up = time.monotonic() + endpoint.budget
-    headers = {"User-Agent": USER_AGENT, **({"Content-Type": FORM} if form else {})}
+    headers = {"User-Agent": USER_AGENT, **request.headers}
+    if request.form is not None:
+        headers.setdefault("Content-Type", FORM)
+    proxies = {"http": endpoint.proxy, "https": endpoint.proxy} if endpoint.proxy else {}
     with requests.Session() as session:
-        # Nothing from the environment but the proxy: no ~/.netrc credential, no CA
-        # bundle variable (config decides whom to trust).
+        # Nothing from the environment: no ~/.netrc credential, no CA bundle or proxy
+        # variable (config decided whom to trust and which proxy to use).
         session.trust_env = False
         attempt = 0
         while True:
             attempt += 1
             last = attempt > endpoint.retries
             try:
-                with session.post(
-                    url,
-                    data=form,
-                    headers=headers,
-                    auth=auth,
+                # Prepared (and signed) afresh for each attempt, and sent by the adapter
+                # itself: no redirect is followed, nor its Location parsed.
+                prepared = session.prepare_request(
+                    requests.Request(
+                        request.method,
+                        url,
+                        data=request.form,
+                        json=request.json,
+                        headers=headers,
+                        auth=request.auth,
+                    )
+                )
+                response = session.get_adapter(url).send(
+                    prepared,
+                    stream=True,
                     timeout=(endpoint.timeout, endpoint.timeout),
                     verify=endpoint.ca_bundle or True,
-                    proxies=_proxies(url),
-                    allow_redirects=False,
-                    stream=True,
-                ) as response:
-                    wait = None if last else _retry_wait(response, attempt)
-                    if wait is None or time.monotonic() + wait > give_up:
-                        body = _read(response, endpoint)
-                        return Answer(response.status_code, response.headers, body, attempt)
-            except _RETRYABLE as exc:
+                    proxies=proxies,
+                )
+            except _FAILURES as exc:
                 wait = _backoff(attempt)
-                if last or isinstance(exc, _TLS) or time.monotonic() + wait > give_up:
+                if last or not _may_retry(exc, request) or time.monotonic() + wait > give_up:
                     raise ActionError(_describe(exc, endpoint, attempt)) from None
-            time.sleep(wait)
+                _retrying(endpoint, _short(exc), wait, attempt)
+                time.sleep(wait)
+                continue
+            with response:
+                status = response.status_code
+                asked = None if last else _retry_wait(response, attempt)
+                if asked is not None and time.monotonic() + asked <= give_up:
+                    _retrying(endpoint, f"HTTP {status}", asked, attempt)
+                    time.sleep(asked)
+                    continue
+                try:
+                    body = _read(response, endpoint)
+                except _FAILURES as exc:
+                    # A final answer whose body broke off: a 200 is worth another try if
+                    # the request is replayable; any other status is reported as it is.
+                    wait = _backoff(attempt)
+                    retry = status == 200 and request.replayable and not last
+                    if retry and time.monotonic() + wait <= give_up:
+                        _retrying(endpoint, _short(exc), wait, attempt)
+                        time.sleep(wait)
+                        continue
+                    if status == 200:
+                        raise ActionError(_describe(exc, endpoint, attempt)) from None
+                    return Answer(status, response.headers, b"", attempt, _short(exc))
+                return Answer(status, response.headers, body, attempt)
 
 
-def _proxies(url: str) -> dict[str, str]:
-    """HTTPS_PROXY/NO_PROXY for https; plain http (loopback only) never uses a proxy."""
-    return {} if url.startswith("http://") else get_environ_proxies(url)
+def _retrying(endpoint: Endpoint, what: str, wait: float, attempt: int) -> None:
+    if endpoint.notify is not None:
+        endpoint.notify(
+            f"{what} from {endpoint.host}; retrying in {wait:.1f} s "
+            f"(attempt {attempt + 1} of {endpoint.retries + 1})."
+        )
+
+
+def _may_retry(exc: BaseException, request: Request) -> bool:
+    """Whether a failed attempt is worth another: never a verdict (a certificate, a
+    name that does not exist), and, unless replayable, only if nothing was sent."""
+    causes = list(_causes(exc))
+    if any(isinstance(c, ssl.SSLCertVerificationError) for c in causes):
+        return False
+    gai = [c for c in causes if isinstance(c, socket.gaierror)]
+    if gai or any(isinstance(c, NameResolutionError) for c in causes):
+        return any(c.errno == socket.EAI_AGAIN for c in gai)  # a resolver's "try again"
+    if any(isinstance(c, _TLS) for c in causes):
+        # A handshake the server cut off (EOF, reset) is a network fault; any other TLS
+        # failure (no HTTPS server there, no common protocol) will happen again.
+        return any(
+            isinstance(c, (ssl.SSLEOFError, ConnectionResetError))
+            or getattr(c, "reason", None) == "UNEXPECTED_EOF_WHILE_READING"
+            for c in causes
+        )
+    connecting = any(isinstance(c, (NewConnectionError, ConnectTimeoutError)) for c in causes)
+    if connecting or isinstance(exc, requests.exceptions.ProxyError):
+        return True
+    after_sending = (ProtocolError, ReadTimeoutError, DecodeError, TimeoutError, ConnectionError)
+    in_flight = isinstance(exc, requests.ConnectionError) or any(
+        isinstance(c, after_sending) for c in causes
+    )
+    return in_flight and request.replayable
 
 
 def _backoff(attempt: int) -> float:
@@ -192,12 +280,12 @@ def retry_after(value: str) -> float | None:
 
 
 def _read(response: requests.Response, endpoint: Endpoint) -> bytes:
-    """The decoded body, at most MAX_BODY bytes; the deadline bounds the time."""
+    """The decoded body, at most MAX_BODY bytes; the budget bounds the time."""
     body: bytes = response.raw.read(MAX_BODY + 1, decode_content=True)
     if len(body) > MAX_BODY:
         raise ActionError(
             f"{endpoint.host} sent more than {MAX_BODY // 1024} KiB (HTTP "
-            f"{response.status_code}): check {endpoint.terms.name('api-url')}."
+            f"{response.status_code}): check {endpoint.terms.name(endpoint.url_setting)}."
         )
     return body
 
@@ -229,14 +317,20 @@ def _reason(causes: list[BaseException]) -> str:
     return ""
 
 
-def _describe(exc: Exception, endpoint: Endpoint, attempts: int) -> str:
+def _short(exc: BaseException) -> str:
+    """A few words for what broke an attempt, for a retry line or a broken body."""
+    causes = list(_causes(exc))
+    return _reason(causes) or type(causes[-1]).__name__
+
+
+def _describe(exc: BaseException, endpoint: Endpoint, attempts: int) -> str:
     """Say what happened, from exception types: their own text may hold URLs."""
     host, terms = endpoint.host, endpoint.terms
-    api_url, timeout = terms.name("api-url"), terms.name("timeout")
+    api_url, timeout = terms.name(endpoint.url_setting), terms.name("timeout")
     causes = list(_causes(exc))
     tried = f"{attempts} attempt{'s' if attempts > 1 else ''}"
     detail = f" ({'; '.join(filter(None, [_reason(causes), tried]))})"
-    if isinstance(exc, _TLS):
+    if any(isinstance(c, _TLS) for c in causes):
         for cause in causes:
             if isinstance(cause, ssl.SSLCertVerificationError):
                 return (
@@ -246,16 +340,23 @@ def _describe(exc: Exception, endpoint: Endpoint, attempts: int) -> str:
                     "CA certificates to trust."
                 )
         reasons = [str(c.reason) for c in causes if isinstance(c, ssl.SSLError) and c.reason]
-        shown = f" ({clean(reasons[0], limit=80)})" if reasons else ""
+        shown = f" ({clean(reasons[0], limit=80)}; {tried})" if reasons else f" ({tried})"
+        if any(r == "UNEXPECTED_EOF_WHILE_READING" for r in reasons):
+            return (
+                f"TLS handshake with {host} was cut off by the server{shown}: {terms.later}, or "
+                "check a proxy in between."
+            )
         return (
             f"TLS handshake with {host} failed{shown}: no HTTPS server answered there; check "
             f"that {api_url} has the right scheme, host and port."
         )
     if isinstance(exc, requests.exceptions.ProxyError):
         return (
-            f"Could not reach {host} through the proxy in HTTPS_PROXY{detail}: check the proxy, "
-            "or list the host in NO_PROXY."
+            f"Could not reach {host} through the proxy{detail}: check the proxy, or list the "
+            "host in NO_PROXY."
         )
+    if any(isinstance(c, (NameResolutionError, socket.gaierror)) for c in causes):
+        return f"Could not resolve {urlsplit(endpoint.api_url).hostname}{detail}: check {api_url}."
     if any(isinstance(c, NewConnectionError) for c in causes):
         return f"Could not connect to {host}{detail}: check {api_url} and {terms.network}."
     if any(isinstance(c, ConnectTimeoutError) for c in causes):
@@ -270,9 +371,13 @@ def _describe(exc: Exception, endpoint: Endpoint, attempts: int) -> str:
         )
     if any(isinstance(c, DecodeError) for c in causes):
         return f"The answer from {host} could not be decompressed ({tried}): {terms.later}."
-    if any(isinstance(c, ProtocolError) for c in causes):
+    if any(isinstance(c, (ProtocolError, ConnectionError)) for c in causes) or isinstance(
+        exc, requests.ConnectionError
+    ):
         return (
             f"The connection to {host} broke before a complete answer arrived{detail}: "
             f"{terms.later}."
         )
+    if isinstance(exc, requests.exceptions.InvalidHeader):
+        return f"{host} answered with a malformed header ({tried}): check {api_url}."
     return f"The request to {host} failed ({type(exc).__name__}; {tried}): {terms.later}."
