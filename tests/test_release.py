@@ -374,39 +374,87 @@ def _steps(job: str) -> list[dict[str, object]]:
     return steps
 
 
-def test_the_release_workflow_builds_both_platforms_attests_and_pins() -> None:
+def _step(job: str, uses: str) -> dict[str, object]:
+    return next(s for s in _steps(job) if str(s.get("uses", "")).startswith(uses))
+
+
+def _index(job: str, text: str) -> int:
+    """The position of the first step of job whose uses or run holds text."""
+    return next(
+        n for n, s in enumerate(_steps(job)) if text in str(s.get("uses", "")) + str(s.get("run"))
+    )
+
+
+def test_the_release_workflow_smoke_tests_before_it_tags_in_a_protected_job() -> None:
     assert WORKFLOW["permissions"] == {}
     jobs = WORKFLOW["jobs"]
     assert {name: job["permissions"] for name, job in jobs.items()} == {
-        "check": {"contents": "read"},
-        "image": {
-            "contents": "read",
+        "check": {"contents": "read", "actions": "read"},
+        # The job that runs the privileged QEMU and BuildKit images can push by
+        # digest, and nothing more: no OIDC token, no tags, no attestation.
+        "image": {"contents": "read", "packages": "write"},
+        "release": {
+            "contents": "write",
             "packages": "write",
             "id-token": "write",
             "attestations": "write",
         },
-        "release": {"contents": "write"},
     }
-    build = next(s for s in _steps("image") if str(s.get("uses", "")).startswith("docker/build"))
-    with_ = build["with"]
-    assert isinstance(with_, dict)
-    assert with_["platforms"] == "linux/amd64,linux/arm64" and with_["push"] is True
-    assert [t.split("}}:", 1)[1] for t in with_["tags"].splitlines()] == [
-        "v${{ inputs.version }}",
-        "v${{ needs.check.outputs.minor }}",
-        "v${{ needs.check.outputs.major }}",
-    ]
-    attest = next(s for s in _steps("image") if "attest-build-provenance" in str(s.get("uses")))
+    assert [name for name, job in jobs.items() if "environment" in job] == ["release"]
+    assert jobs["release"]["environment"] == "release"
+    assert jobs["release"]["needs"] == ["check", "image"]
+    check = " ".join(str(s.get("run", "")) for s in _steps("check"))
+    assert 'python3 scripts/release_version.py "$VERSION" >>"$GITHUB_OUTPUT"' in check
+    assert "environments/release" in check and "required_reviewers" in check
+
+    build = _step("image", "docker/build-push-action")["with"]
+    assert isinstance(build, dict)
+    assert build["platforms"] == "linux/amd64,linux/arm64" and "push" not in build
+    assert build["tags"] == "${{ steps.name.outputs.image }}"  # a name, no tag
+    assert build["outputs"] == "type=image,push-by-digest=true,name-canonical=true,push=true"
+    smoke = _steps("image")[_index("image", "smoke_image.py")]
+    assert _index("image", "smoke_image.py") == len(_steps("image")) - 1  # last, after the build
+    assert smoke["env"] == {
+        "IMAGE": "${{ steps.name.outputs.image }}@${{ steps.build.outputs.digest }}"
+    }
+    assert "for platform in linux/amd64 linux/arm64; do" in str(smoke["run"])
+    assert 'scripts/smoke_image.py "$IMAGE" --platform "$platform"' in str(smoke["run"])
+    image_job = " ".join(str(s.get("run", "")) for s in _steps("image"))
+    assert "imagetools" not in image_job and "git push" not in image_job
+
+    qemu = _step("image", "docker/setup-qemu-action")["with"]
+    assert isinstance(qemu, dict)
+    assert re.fullmatch(r"docker\.io/tonistiigi/binfmt:[\w.-]+@sha256:[0-9a-f]{64}", qemu["image"])
+    assert qemu["platforms"] == "arm64" and qemu["cache-image"] is False
+    buildx = _step("image", "docker/setup-buildx-action")["with"]
+    assert isinstance(buildx, dict)
+    assert re.fullmatch(
+        r"image=docker\.io/moby/buildkit:v[\d.]+@sha256:[0-9a-f]{64}", buildx["driver-opts"]
+    )
+
+    attest = _step("release", "actions/attest-build-provenance")
     assert attest["with"] == {
-        "subject-name": "${{ steps.name.outputs.image }}",
-        "subject-digest": "${{ steps.build.outputs.digest }}",
+        "subject-name": "${{ needs.image.outputs.image }}",
+        "subject-digest": "${{ needs.image.outputs.digest }}",
         "push-to-registry": True,
         "create-storage-record": False,
     }
-    script = " ".join(str(s.get("run", "")) for s in _steps("release"))
-    assert 'scripts/pin-image "$IMAGE"' in script
-    assert 'test "$(git diff --name-only)" = action.yml' in script
-    assert "release_notes.py" in script and "gh release create" in script
+    release = " ".join(str(s.get("run", "")) for s in _steps("release"))
+    assert 'scripts/pin-image "$IMAGE"' in release
+    assert 'test "$(git diff --name-only)" = action.yml' in release
+    assert 'python3 scripts/release_version.py "$VERSION" >/dev/null' in release
+    assert (
+        '-t "$IMAGE:v$VERSION" -t "$IMAGE:v$MINOR" -t "$IMAGE:v$MAJOR" "$IMAGE@$DIGEST"' in release
+    )
+    assert "release_notes.py" in release and "gh release create" in release
+    order = [
+        _index("release", "scripts/pin-image"),
+        _index("release", "attest-build-provenance"),
+        _index("release", "imagetools create"),
+        _index("release", "git push"),
+        _index("release", "gh release create"),
+    ]
+    assert order == sorted(order)
 
 
 def test_every_third_party_action_is_pinned_by_commit() -> None:
