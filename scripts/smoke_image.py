@@ -3,7 +3,8 @@
 `python3 scripts/smoke_image.py IMAGE [--platform linux/arm64]` starts the fake X API
 (tests/fake_x.py) on 127.0.0.1 and runs IMAGE as GitHub's runner runs a Docker
 action (INPUT_* variables, the file-command files and a workspace mounted; see
-tests/ghrunner.py), on that platform (another architecture runs under QEMU):
+tests/ghrunner.py), on that platform (another architecture runs under QEMU). An
+IMAGE@sha256:... reference is pulled first, for that platform. Then:
 
 1. a token request that also seals the token with a passphrase;
 2. a second run that unseals it, with `invalidate: true`;
@@ -127,10 +128,21 @@ def main(argv: list[str]) -> int:
     if args.platform:
         if not _PLATFORM.fullmatch(args.platform):
             parser.error(f"--platform {args.platform!r} is not OS/ARCH[/VARIANT]")
-        # The docker CLI reads it for `docker run`, which ghrunner starts: the image is
-        # pulled, or refused, for that platform only.
+        # The docker CLI reads it for `docker pull` and for `docker run`, which ghrunner
+        # starts: the image is pulled, or refused, for that platform only.
         os.environ["DOCKER_DEFAULT_PLATFORM"] = args.platform
     where = args.platform or "this machine's platform"
+    if "@" in args.image:  # from a registry, by digest: this platform's image, afresh
+        pulled = subprocess.run(
+            ["docker", "pull", "-q", args.image], capture_output=True, text=True, check=False
+        )
+        if pulled.returncode:
+            print(
+                f"smoke_image: {args.image} FAILED on {where}: docker pull: "
+                f"{pulled.stderr.strip()}",
+                file=sys.stderr,
+            )
+            return 1
     server = Server(FakeX(), host="127.0.0.1")
     url = server.start()
     try:

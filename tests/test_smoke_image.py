@@ -85,6 +85,14 @@ def test_a_platform_the_image_lacks_fails_the_release(image: str) -> None:
     assert f"FAILED on linux/arm64: {MODES[0]}: exit status 125" in result.stderr
 
 
+def test_an_image_the_registry_does_not_serve_fails_the_release() -> None:
+    # By digest, it is pulled first, for the platform asked: here nothing listens.
+    missing = "127.0.0.1:9/xbearer/action@sha256:" + "0" * 64
+    result = _smoke(missing, "--platform", "linux/arm64")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"smoke_image: {missing} FAILED on linux/arm64: docker pull: ")
+
+
 def test_usage() -> None:
     assert _smoke().returncode == 2
     assert _smoke("x", "--platform", "arm64; rm -rf /").returncode == 2
