@@ -141,7 +141,7 @@ def parse(text: str) -> dict[str, Node]:
     lines = [line.removesuffix("\r") for line in text.split("\n")]
     root: dict[str, Node] = {}
     stack: list[tuple[int, dict[str, Node]]] = [(0, root)]
-    opened: tuple[int, dict[str, Node], str, int] | None = None  # indent, mapping, key, line
+    opened: tuple[int, dict[str, Node], str] | None = None  # indent, mapping, key
     scalar_indent = -1  # a one-line scalar's key indent: nothing may be nested below it
     number = 0
     while number < len(lines):
@@ -154,15 +154,12 @@ def parse(text: str) -> dict[str, Node]:
             number += 1
             continue
         scalar_indent = -1
-        if opened is not None:
-            parent_indent, parent, key, key_line = opened
+        if opened is not None:  # `key:` alone: a mapping if this line is deeper, else null
+            parent_indent, parent, key = opened
             if indent > parent_indent:
                 child: dict[str, Node] = {}
                 parent[key] = child
                 stack.append((indent, child))
-            else:
-                end = len(lines[key_line])
-                parent[key] = Scalar(key_line, end, end, "")
             opened = None
         while indent < stack[-1][0]:
             stack.pop()
@@ -174,8 +171,8 @@ def parse(text: str) -> dict[str, Node]:
             raise PinError(f"line {number + 1}: {key!r} again in the same mapping")
         rest = line[match.end() :]
         if not rest.strip() or re.fullmatch(r" +#.*", rest):
-            mapping[key] = Scalar(number, len(line), len(line), "")  # until a child shows
-            opened = (indent, mapping, key, number)
+            mapping[key] = Scalar(number, len(line), len(line), "")  # null, until a child shows
+            opened = (indent, mapping, key)
             number += 1
             continue
         value, number = _scalar(lines, number, match.end() + len(rest) - len(rest.lstrip(" ")))
