@@ -368,7 +368,6 @@ def _authenticate(
         if (
             not colon
             or client is None
-            or client.secret is None
             or unquote_plus(password) != client.secret
             or (named and named != client.client_id)
         ):
