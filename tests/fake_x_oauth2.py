@@ -43,8 +43,8 @@ CLIENT_SECRET = "K6jYzAz7ghpkML00uC4Bf_hEvKzZ9u7-42a45mX9HcawXGJeCn"
 PUBLIC_CLIENT_ID = "RnNBTmJuMlh2QjVLaFBHM3pSRUQ6MTpuYQ"  # FsANbn2XvB5KhPG3zRED:1:na
 REDIRECT_URI = "http://127.0.0.1:8788/callback"  # `xbearer authorize`'s default
 DEFAULT_SCOPES = ("tweet.read", "tweet.write", "users.read", "offline.access")
-# X's documented example user (GET /2/users/me).
-USER = {"id": "2244994945", "name": "X Developers", "username": "XDevelopers"}
+# The user of X's docs' examples (GET /2/users/me).
+USER = {"id": "2244994945", "name": "Developers", "username": "XDevelopers"}
 
 AUTHORIZE = "/i/oauth2/authorize"
 TOKEN = "/2/oauth2/token"
@@ -119,7 +119,7 @@ def make_token(kind: str) -> str:
 
 def s256(verifier: str) -> str:
     """The S256 code challenge of a PKCE code verifier (RFC 7636)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    digest = hashlib.sha256(verifier.encode()).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
@@ -204,19 +204,23 @@ class OAuth2:
         with self.lock:
             return self._new("refresh", client_id, tuple(scopes)).value
 
+    def _all(self) -> list[Token]:
+        with self.lock:  # handler threads may be issuing
+            return list(self.tokens.values())
+
     def valid_refresh_tokens(self) -> list[str]:
         """The refresh tokens X would accept now, oldest first."""
-        return [t.value for t in self.tokens.values() if t.kind == "refresh" and t.usable()]
+        return [t.value for t in self._all() if t.kind == "refresh" and t.usable()]
 
     def valid_access_tokens(self) -> list[str]:
-        return [t.value for t in self.tokens.values() if t.kind == "access" and t.usable()]
+        return [t.value for t in self._all() if t.kind == "access" and t.usable()]
 
     def issued(self) -> list[str]:
         """Every access and refresh token ever issued (the leak scanner looks for each)."""
-        return list(self.tokens)
+        return [t.value for t in self._all()]
 
     def revoked(self) -> set[str]:
-        return {t.value for t in self.tokens.values() if t.revoked}
+        return {t.value for t in self._all() if t.revoked}
 
     def expire(self, value: str) -> None:
         """Make an access token expired, as two hours later."""
