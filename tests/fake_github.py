@@ -44,12 +44,19 @@ API_VERSIONS = ("2022-11-28",)  # what GitHub serves; a request without the head
 DOCS = "https://docs.github.com/rest/actions/secrets"
 KINDS = ("write", "read", "github_token")
 FAULTS = {
-    "status": "status:CODE - that status with GitHub's JSON error body (429: with Retry-After: 1)",
+    "status": "status:CODE - that status with GitHub's error body (401 Bad credentials, 403 "
+    "Resource not accessible by personal access token, 404 Not Found; 429 with Retry-After: 1)",
     "retry-after": "retry-after:S - 429, secondary rate limit, with Retry-After: S (default 1)",
     "reset": "reset - the connection reset before GitHub reads the request",
+    "stall": "stall:S - S seconds of silence (default 3), then a reset: GitHub never saw it",
     "slow": "slow:S - GitHub does the work (a PUT stores), then answers after S seconds",
     "lost-answer": "lost-answer[:CODE] - GitHub does the work (a PUT stores), then the "
     "connection is reset (or a proxy answers CODE instead)",
+}
+_MESSAGES = {  # what GitHub says with these statuses on these routes
+    401: "Bad credentials",
+    403: "Resource not accessible by personal access token",
+    404: "Not Found",
 }
 _REPO_ROUTE = re.compile(r"/repos/([^/]+)/([^/]+)/actions/secrets/([^/]+)")
 _ENV_ROUTE = re.compile(r"/repos/([^/]+)/([^/]+)/environments/([^/]+)/secrets/([^/]+)")
@@ -305,7 +312,7 @@ class Handler(BaseHTTPRequestHandler):
         if name == "status":
             status = int(arg)
             headers = {"Retry-After": "1"} if status == 429 else None
-            self._refuse(Refused(status, HTTPStatus(status).phrase), headers)
+            self._refuse(Refused(status, _MESSAGES.get(status, HTTPStatus(status).phrase)), headers)
         elif name == "retry-after":
             message = (
                 "You have exceeded a secondary rate limit. "
@@ -313,7 +320,8 @@ class Handler(BaseHTTPRequestHandler):
             )
             doc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
             self._refuse(Refused(429, message, doc), {"Retry-After": arg or "1"})
-        elif name == "reset":
+        elif name in ("reset", "stall"):
+            time.sleep(float(arg or "3") if name == "stall" else 0)
             self._reset()
         else:
             raise ValueError(f"unknown GitHub fault {fault!r}")

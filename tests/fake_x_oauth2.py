@@ -13,7 +13,7 @@
 Error texts are X's own, as its docs and its users' reports show them. The state and the
 knobs are `OAuth2`, at ``FakeX.oauth2``. Faults (``OAuth2.faults``, one per token request;
 ``OAuth2.revoke_faults``, one per revocation) say whether X rotated: ``status``,
-``retry-after``, ``reset-at``, ``html`` and ``reset`` happen before X looks at the request;
+``retry-after``, ``reset-at``, ``html``, ``reset`` and ``stall`` happen before X looks at it;
 ``lost-answer`` and ``slow`` after it did.
 """
 
@@ -103,6 +103,7 @@ BEFORE = {  # faults acted out before X looks at the request: nothing rotated
     "reset-at": "reset-at:S - 429 with only x-rate-limit-reset S seconds from now",
     "html": "html:CODE - that status with an HTML page, as a proxy sends",
     "reset": "reset - the connection reset before X reads the request",
+    "stall": "stall:S - S seconds of silence (default 3), then a reset: X never saw it",
 }
 AFTER = {  # faults acted out after X processed the request: rotated (or revoked)!
     "lost-answer": "lost-answer[:CODE] - X processes it, then the connection is reset "
@@ -325,7 +326,8 @@ def _before(handler: Handler, fault: str) -> bool:
         _problem(handler, 429, headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": reset})
     elif name == "html":
         handler._send(int(arg), b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html")
-    elif name == "reset":
+    elif name in ("reset", "stall"):
+        time.sleep(float(arg or "3") if name == "stall" else 0)
         handler._reset()
     else:
         raise ValueError(f"unknown OAuth 2.0 fault {fault!r}")

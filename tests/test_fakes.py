@@ -396,14 +396,16 @@ def test_token_faults_before_x_rotates(
     assert refresh(api, value).status_code == 200
 
 
-def test_token_reset_at_and_reset_do_not_rotate(api: Api) -> None:
+def test_token_reset_at_reset_and_stall_do_not_rotate(api: Api) -> None:
     value = api.fake.oauth2.issue_refresh_token()
-    api.fake.oauth2.faults = ["reset-at:5", "reset"]
+    api.fake.oauth2.faults = ["reset-at:5", "reset", "stall:1"]
     limited = refresh(api, value)
     assert limited.status_code == 429 and "Retry-After" not in limited.headers
     assert int(limited.headers["x-rate-limit-reset"]) > 0
     with pytest.raises(requests.ConnectionError):
         refresh(api, value)
+    with pytest.raises(requests.Timeout):
+        refresh(api, value, timeout=0.3)
     assert api.fake.oauth2.valid_refresh_tokens() == [value]
 
 
@@ -604,9 +606,12 @@ def test_a_rotated_key_refuses_values_sealed_to_the_old_one(github: GitHub) -> N
     [
         ("status:500", 500, False),
         ("status:503", 503, False),
+        ("status:401", 401, False),
+        ("status:403", 403, False),
         ("status:429", 429, False),
         ("retry-after:2", 429, False),
         ("reset", None, False),
+        ("stall:1", None, False),
         ("lost-answer", None, True),
         ("lost-answer:502", 502, True),
         ("slow:1", None, True),
@@ -622,6 +627,8 @@ def test_github_put_faults(github: GitHub, fault: str, status: int | None, store
     else:
         answer = put(github, token, "NAME", body)
         assert answer.status_code == status
+        if status == 401:
+            assert answer.json()["message"] == "Bad credentials"
         if status == 429:
             assert answer.headers["Retry-After"] == ("2" if fault == "retry-after:2" else "1")
     assert (github.fake.secret("NAME") == "value") == stored
