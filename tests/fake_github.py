@@ -75,9 +75,9 @@ def make_token(kind: str) -> str:
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
     if kind == "github_token":
         return "ghs_" + "".join(secrets.choice(alphabet) for _ in range(36))
-    head = "".join(secrets.choice(alphabet) for _ in range(22))
-    tail = "".join(secrets.choice(alphabet + "_") for _ in range(59))
-    return f"github_pat_11{head}_{tail}"
+    head = "11" + "".join(secrets.choice(alphabet) for _ in range(20))
+    tail = "".join(secrets.choice(alphabet) for _ in range(59))
+    return f"github_pat_{head}_{tail}"
 
 
 @dataclass
