@@ -1,4 +1,5 @@
-"""Fixtures: the fake X API over HTTP and HTTPS on loopback, and a leak-checked runner."""
+"""Fixtures: the fake X API over HTTP and HTTPS on loopback, the fake GitHub REST API,
+and a leak-checked runner."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from xbearer.errors import ACTION_TERMS
 from xbearer.transport import Endpoint
 
 import ghrunner
+from fake_github import FakeGitHub
+from fake_github import Server as GitHubServer
 from fake_x import API_KEY, API_SECRET, FakeX, Server
+from fake_x_oauth2 import CLIENT_ID, CLIENT_SECRET
 from testbed import Testbed
 
 STANDIN = "local/python-standin:3.13"
@@ -47,6 +51,36 @@ class Api:
         }
         base.update({k.replace("_", "-"): v for k, v in extra.items()})
         return base
+
+    def user_inputs(self, github: GitHub, **extra: str) -> dict[str, str]:
+        """Inputs for a user-context run, plus extra: a fresh refresh token of the fake's
+        confidential client (also stored in the fake GitHub's X_REFRESH_TOKEN, as its owner
+        would have), a GitHub token that may write secrets, and this fake's URL."""
+        refresh = self.fake.oauth2.issue_refresh_token()
+        github.fake.set_secret("X_REFRESH_TOKEN", refresh)
+        base = {
+            "refresh-token": refresh,
+            "client-id": CLIENT_ID,
+            "client-secret": CLIENT_SECRET,
+            "refresh-token-secret-name": "X_REFRESH_TOKEN",
+            "github-token": github.fake.add_token("write"),
+            "api-url": self.url,
+            "timeout": "2",
+            "retries": "3",
+        }
+        base.update({k.replace("_", "-"): v for k, v in extra.items()})
+        return base
+
+
+class GitHub:
+    """A running fake GitHub REST API: its state and base URL."""
+
+    def __init__(self, fake: FakeGitHub, url: str, server: GitHubServer) -> None:
+        self.fake, self.url, self.server = fake, url, server
+
+    def env(self) -> dict[str, str]:
+        """The runner's variables that point a step at this fake."""
+        return {"GITHUB_API_URL": self.url, "GITHUB_REPOSITORY": self.fake.repository}
 
 
 def endpoint(url: str, timeout: float = 5, retries: int = 0) -> Endpoint:
@@ -84,13 +118,31 @@ def tls_api(ca: trustme.CA, tmp_path: Path) -> Iterator[Api]:
 
 
 @pytest.fixture
-def run(api: Api) -> Callable[..., ghrunner.Run]:
-    """Run the action locally; every run is scanned for leaks of every secret form."""
+def github() -> Iterator[GitHub]:
+    """The fake GitHub REST API (Actions secrets of owner/repo) on 127.0.0.1."""
+    fake = FakeGitHub()
+    server = GitHubServer(fake)
+    url = server.start()
+    yield GitHub(fake, url, server)
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def run(api: Api, request: pytest.FixtureRequest) -> Callable[..., ghrunner.Run]:
+    """Run the action locally; every run is scanned for leaks of every secret form: the
+    inputs, every token the fake X issued, and (in a test that uses the `github` fixture,
+    whose GITHUB_API_URL and GITHUB_REPOSITORY the run gets) every GitHub token."""
+    github: GitHub | None = None
+    if "github" in request.fixturenames:
+        github = request.getfixturevalue("github")
 
     def _run(inputs: dict[str, str], **kwargs: Any) -> ghrunner.Run:
-        env = {"RUNNER_DEBUG": "1", **kwargs.pop("env", {})}
+        runner = github.env() if github else {}
+        env = {"RUNNER_DEBUG": "1", **runner, **kwargs.pop("env", {})}
         result = ghrunner.run(inputs, env=env, **kwargs)
-        tokens = [api.fake.token, *kwargs.get("state", {}).values()]
+        tokens = [api.fake.token, *api.fake.oauth2.issued(), *kwargs.get("state", {}).values()]
+        tokens += list(github.fake.tokens) if github else []
         ghrunner.assert_no_leak(result, tokens, trust_runner=False)
         return result
 

@@ -1,4 +1,5 @@
-"""A fake X API on loopback: oauth2/token, oauth2/invalidate_token, GET /2/tweets.
+"""A fake X API on loopback: oauth2/token, oauth2/invalidate_token, GET /2/tweets, and
+X's OAuth 2.0 user-context endpoints (tests/fake_x_oauth2.py, state in FakeX.oauth2).
 
 It checks requests as X does (Basic credential, grant_type, OAuth 1.0a
 signatures and nonces), answers with X's real error bodies, and can be told to
@@ -6,7 +7,8 @@ misbehave with a queue of faults: one per token request (`faults`), one per
 revocation (`revoke_faults`). Hostile faults keep going for at most a minute.
 
 Run it by hand: ``python tests/fake_x.py --port 8080 [--fault status:503 ...]``
-(plain HTTP on 127.0.0.1; the key and secret it accepts are printed).
+(plain HTTP on 127.0.0.1; the key and secret it accepts are printed, and an
+OAuth 2.0 client with a refresh token).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import fake_x_oauth2
+from fake_x_oauth2 import OAuth2
 
 API_KEY = "xvz1evFS4wEEPTGEFPHBog"
 API_SECRET = "L8qq9PZyRg6ieKGEKhZolGC0vJWLw8iEJ88DRdyOg"
@@ -80,6 +85,7 @@ class FakeX:
     raw: bytes = b""  # the "raw" fault's answer, bytes on the wire as they are
     connection_faults: list[str] = field(default_factory=list)  # one per connection: tls-eof
     connections: int = 0  # connections accepted
+    oauth2: OAuth2 = field(default_factory=OAuth2)  # user context: clients, tokens, faults
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_fault(self, queue: list[str] | None = None) -> str:
@@ -147,6 +153,8 @@ class Handler(BaseHTTPRequestHandler):
     # -- endpoints ----------------------------------------------------------
     def do_POST(self) -> None:
         seen = self._record()
+        if fake_x_oauth2.handle_post(self, seen):
+            return
         path = urlsplit(self.path).path
         if path == "/oauth2/token":
             self._token(seen)
@@ -156,7 +164,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, x_error(34, "Sorry, that page does not exist"))
 
     def do_GET(self) -> None:
-        self._record()
+        if fake_x_oauth2.handle_get(self, self._record()):
+            return
         parts = urlsplit(self.path)
         if parts.path != "/2/tweets":
             self._send(404, x_error(34, "Sorry, that page does not exist"))
@@ -474,7 +483,9 @@ def main() -> None:
         epilog="faults for token requests, in the order queued (then normal answers):\n"
         + fault_help()
         + "\n\nfaults for revocations:\n"
-        + "\n".join(f"  {name} - {text}" for name, text in REVOKE_FAULTS.items()),
+        + "\n".join(f"  {name} - {text}" for name, text in REVOKE_FAULTS.items())
+        + "\n\nfaults for OAuth 2.0 token requests and revocations (user context):\n"
+        + fake_x_oauth2.fault_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (8080)")
@@ -482,13 +493,16 @@ def main() -> None:
         "--fault", action="append", default=[], help="queue a fault, e.g. --fault status:503"
     )
     parser.add_argument("--revoke-fault", action="append", default=[], help="likewise")
+    fake_x_oauth2.add_arguments(parser)
     args = parser.parse_args()
-    server = Server(FakeX(faults=args.fault, revoke_faults=args.revoke_fault), port=args.port)
+    fake = FakeX(faults=args.fault, revoke_faults=args.revoke_fault)
+    oauth2 = fake_x_oauth2.configure(fake.oauth2, args)
+    server = Server(fake, port=args.port)
     url = f"http://127.0.0.1:{server.server_address[1]}"
     print(
         f"Fake X API on {url} (Ctrl-C stops it). It accepts:\n"
         f"  X_API_KEY={API_KEY}\n  X_API_SECRET={API_SECRET}\n"
-        f"Try: X_API_KEY=... X_API_SECRET=... xbearer --api-url {url}",
+        f"Try: X_API_KEY=... X_API_SECRET=... xbearer --api-url {url}\n{oauth2}",
         flush=True,
     )
     with contextlib.suppress(KeyboardInterrupt):

@@ -5,7 +5,8 @@
 - `parse_file_command()` reads GITHUB_OUTPUT/ENV/STATE with the runner's rules.
 - `shown()` replays the log: `::add-mask::` takes effect from its line on,
   `secrets.*` inputs are masked from the start, command data is unescaped.
-- `assert_no_leak()` is the leak scanner every test that runs the action uses.
+- `assert_no_leak()` is the leak scanner every test that runs the action uses: the log
+  as shown, the job summary and every output but `bearer`.
 """
 
 from __future__ import annotations
@@ -19,11 +20,20 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote, quote_plus, unquote
 
 ROOT = Path(__file__).resolve().parent.parent
 FILE_COMMANDS = ("OUTPUT", "ENV", "STATE", "STEP_SUMMARY")
-SECRET_INPUTS = ("api-key", "api-secret", "passphrase", "access-token", "access-token-secret")
+SECRET_INPUTS = (
+    "api-key",
+    "api-secret",
+    "passphrase",
+    "access-token",
+    "access-token-secret",
+    "refresh-token",
+    "client-secret",
+    "github-token",
+)
 _COMMAND = re.compile(r"::([A-Za-z-]+)(?: [^:]*)?::(.*)")
 
 
@@ -261,6 +271,13 @@ def secret_forms(inputs: Mapping[str, str], tokens: Iterable[str] = ()) -> dict[
             f"{quote(key, safe='')}:{quote(secret, safe='')}".encode()
         ).decode()
         forms["basic (raw)"] = base64.b64encode(f"{key}:{secret}".encode()).decode()
+    client, client_secret = inputs.get("client-id", ""), inputs.get("client-secret", "")
+    if client and client_secret:  # OAuth 2.0: form-encoded (RFC 6749 2.3.1) and raw
+        encoded = f"{quote_plus(client)}:{quote_plus(client_secret)}"
+        forms["client basic (form-encoded)"] = base64.b64encode(encoded.encode()).decode()
+        forms["client basic (raw)"] = base64.b64encode(
+            f"{client}:{client_secret}".encode()
+        ).decode()
     for n, token in enumerate(tokens):
         forms[f"token {n}"] = token
         forms[f"token {n} decoded"] = unquote(token)
@@ -268,7 +285,8 @@ def secret_forms(inputs: Mapping[str, str], tokens: Iterable[str] = ()) -> dict[
 
 
 def assert_no_leak(result: Run, tokens: Iterable[str] = (), trust_runner: bool = True) -> None:
-    """Fail if any secret form shows in clear in the log as the runner would show it.
+    """Fail if any secret form shows in clear in the log as the runner would show it, in
+    the job summary, or in any output but `bearer` (the one place the token belongs).
 
     With trust_runner=False the inputs count as unmasked until the action masks them.
     """
@@ -277,3 +295,9 @@ def assert_no_leak(result: Run, tokens: Iterable[str] = (), trust_runner: bool =
         for name, value in forms.items():
             # The failure text names the secret, never its value.
             assert value not in line, f"leak: {name} in clear on shown log line {number}"
+    places = {"the job summary": result.files.get("STEP_SUMMARY", "")}
+    outputs = parse_file_command(result.files.get("OUTPUT", ""))
+    places.update({f"output {k!r}": v for k, v in outputs.items() if k != "bearer"})
+    for place, text in places.items():
+        for name, value in forms.items():
+            assert value not in text, f"leak: {name} in clear in {place}"
