@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import ghrunner
-from conftest import Api
+from conftest import Api, GitHub
 from fake_x import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, TOKEN
 
 PASS = "correct horse battery staple"
@@ -120,3 +120,25 @@ def test_a_jobs_python_variables_cannot_reach_into_the_container(image: str, api
     result = ghrunner.run(api.inputs(), image=image, env=hostile)
     assert result.rc == 0, result.log
     assert result.outputs["bearer"] == TOKEN
+
+
+def test_two_consecutive_user_context_runs_in_the_container(
+    image: str, api: Api, github: GitHub
+) -> None:
+    # The second run gets the refresh token the first stored in the fake GitHub, whose
+    # Curve25519 key opens what the container sealed.
+    inputs = api.user_inputs(github)
+    tokens = lambda: [api.fake.token, *api.fake.oauth2.issued(), *github.fake.tokens]  # noqa: E731
+    bearers = []
+    for _ in range(2):
+        result = ghrunner.run(inputs, image=image, env={"RUNNER_DEBUG": "1", **github.env()})
+        ghrunner.assert_no_leak(result, tokens(), trust_runner=False)
+        assert result.rc == 0, result.log
+        assert result.outputs["expires-in"] == "7200"
+        bearers.append(result.outputs["bearer"])
+        stored = github.fake.secret("X_REFRESH_TOKEN")
+        assert stored != inputs["refresh-token"]
+        assert api.fake.oauth2.valid_refresh_tokens() == [stored]
+        inputs = {**inputs, "refresh-token": stored}
+    assert len(set(bearers)) == 2
+    assert set(bearers) <= set(api.fake.oauth2.valid_access_tokens())

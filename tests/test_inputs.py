@@ -131,8 +131,8 @@ BAD_INPUTS = [
         {"passphrase": "p" * 16, "invalidate": "true"},
         "If this step mints the token instead: passphrase (sealing it for later jobs) with "
         "invalidate: true would revoke it when this job ends, before any later job can use it; "
-        "revoke in the last job, which gives sealed-bearer, passphrase, api-key, api-secret and "
-        "invalidate: true.",
+        "revoke in the last job, which gives sealed-bearer, passphrase, invalidate: true and the "
+        "credentials to revoke with.",
     ),
     (
         "empty sealed-bearer in the last job (keys, passphrase, invalidate)",

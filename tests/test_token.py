@@ -140,11 +140,11 @@ def test_missing_grant_type_is_explained(api: Api) -> None:
     response = requests.post(f"{api.url}/oauth2/token", auth=(API_KEY, API_SECRET), timeout=5)
     assert response.status_code == 403
     assert response.json()["errors"][0]["code"] == 170
-    from xbearer.client import _describe_refusal
+    from xbearer.client import describe_refusal
     from xbearer.transport import Answer
 
     answer = Answer(403, response.headers, response.content, 1)
-    text = _describe_refusal(answer, (), endpoint(api.url))
+    text = describe_refusal(answer, (), endpoint(api.url))
     assert "code 170" in text and "grant_type" in text
 
 

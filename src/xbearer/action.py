@@ -14,24 +14,28 @@ from urllib.parse import unquote
 from actions_toolkit import core
 from actions_toolkit.file_command import issue_file_command
 
-from . import config
-from .client import Credentials, invalidate_token, request_token, validate_token
-from .errors import ActionError, InputError
+from . import app_only, config, handoff, user_context
+from .app_only import AppOnly
+from .client import Credentials
+from .errors import ACTION_TERMS, ActionError, InputError
+from .handoff import Handoff
+from .modes import Mode, Obtained
+from .oauth2 import Client
+from .user_context import UserContext
 
 INPUTS = (
-    "api-key",
-    "api-secret",
+    *app_only.INPUTS[:2],
     "api-url",
     "timeout",
     "retries",
     "ca-bundle",
     "export-env",
-    "access-token",
-    "access-token-secret",
+    *app_only.INPUTS[2:],
     "passphrase",
     "sealed-bearer",
+    *user_context.INPUTS,
 )
-SECRET_INPUTS = ("api-key", "api-secret", "access-token", "access-token-secret", "passphrase")
+SECRET_INPUTS = (*app_only.SECRETS, "passphrase", *user_context.SECRETS)
 
 
 class _Cancelled(BaseException):
@@ -76,14 +80,18 @@ def _mask_token(token: str) -> None:
     _mask(unquote(token))
 
 
-def _read_settings() -> config.Settings:
-    """Read the inputs, mask the secret ones first, then validate them."""
+def _read_mode() -> Mode:
+    """Read the inputs, mask the secret ones first, validate them, and pick the mode:
+    a later job's (sealed-bearer), user context (refresh-token), or app-only."""
     raw = {name: core.get_input(name, trim_whitespace=False) for name in INPUTS}
     for name in SECRET_INPUTS:
         _mask(raw[name])
-    key, secret = raw["api-key"].strip(), raw["api-secret"].strip()
-    if key and secret:
-        _mask(Credentials(key, secret).basic)
+    get = config.Inputs(raw)
+    if get("api-key") and get("api-secret"):
+        _mask(Credentials(get("api-key"), get("api-secret")).basic)
+    basic = Client(get("client-id"), get("client-secret")).basic
+    if basic:
+        _mask(basic)
     invalidate = False
     if core.get_input("invalidate"):
         try:
@@ -94,47 +102,44 @@ def _read_settings() -> config.Settings:
                 "(YAML 1.2: true, True, TRUE, false, False, FALSE)."
             ) from None
     workspace = os.environ.get("GITHUB_WORKSPACE") or "."
-    settings = config.load(
-        raw, invalidate=invalidate, workspace=workspace, environ=os.environ, notify=core.info
+    common = config.load(
+        get, invalidate=invalidate, workspace=workspace, environ=os.environ, notify=core.info
     )
-    if settings.ca and settings.ca.source != "ca-bundle":
-        core.info(f"Trusting the CA certificates named by {settings.ca.source}.")
-    return settings
+    if common.ca and common.ca.source != "ca-bundle":
+        core.info(f"Trusting the CA certificates named by {common.ca.source}.")
+    mode: Mode
+    if handoff.expected(get, common):
+        mode = Handoff.load(get, common, ACTION_TERMS)
+    elif get.any(user_context.INPUTS):
+        mode = UserContext.load(get, common, os.environ, ACTION_TERMS)
+    else:
+        mode = AppOnly.load(get, common, ACTION_TERMS)
+    return mode
 
 
-def _obtain(settings: config.Settings) -> tuple[str, list[str]]:
-    """The token (masked the moment it exists) and what was done, as summary lines."""
-    if settings.sealed_bearer and settings.passphrase:
-        from .sealing import unseal
-
-        value = unseal(settings.sealed_bearer, settings.passphrase)
-        _mask_token(value)
-        validate_token(value, "The unsealed value: ")
-        return value, ["- Unsealed the bearer token from sealed-bearer (no request to X)."]
-    endpoint = settings.endpoint
+def _obtain(mode: Mode) -> Obtained:
+    """The token, masked (both forms) the moment it is known."""
+    endpoint = mode.common.endpoint
     core.debug(
-        f"POST {endpoint.api_url}/oauth2/token (timeout {endpoint.timeout:g} s, "
+        f"{type(mode).__name__} at {endpoint.api_url} (timeout {endpoint.timeout:g} s, "
         f"retries {endpoint.retries})"
     )
-    token = request_token(settings.credentials, endpoint)
-    _mask_token(token.value)
-    core.debug(f"Bearer token of {len(token.value)} characters; both forms masked.")
-    return token.value, [
-        f"- Obtained a bearer token from {endpoint.host} in {token.attempts} attempt(s)."
-    ]
+    obtained = mode.obtain(_mask_token)
+    core.debug(f"Bearer token of {len(obtained.token)} characters; both forms masked.")
+    return obtained
 
 
-def _route(settings: config.Settings) -> dict[str, str]:
+def _route(common: config.Common) -> dict[str, str]:
     """Where the credential goes and whom it trusts, as the main step decided: the
     post step sends the credential only along the same route. Digests, not values:
     a proxy URL can hold a password."""
-    proxy = settings.endpoint.proxy
+    proxy = common.endpoint.proxy
     return {
-        "api-url": settings.endpoint.api_url,
-        "proxy": f"{settings.proxy_from}:{hashlib.sha256(proxy.encode()).hexdigest()}"
+        "api-url": common.endpoint.api_url,
+        "proxy": f"{common.proxy_from}:{hashlib.sha256(proxy.encode()).hexdigest()}"
         if proxy
         else "",
-        "ca": f"{settings.ca.source}:{settings.ca.sha256}" if settings.ca else "",
+        "ca": f"{common.ca.source}:{common.ca.sha256}" if common.ca else "",
     }
 
 
@@ -167,29 +172,30 @@ class _WriteError(ActionError):
     """Writing the results failed part-way: the message says what was written."""
 
 
-def _write(settings: config.Settings, value: str, done: list[str]) -> None:
+def _write(mode: Mode, obtained: Obtained) -> None:
     """Write outputs, variable, state and summary; a failure says what was written."""
-    outputs = {"bearer": value, "token-type": "bearer"}
-    if settings.passphrase and not settings.sealed_bearer:
+    common, value, done = mode.common, obtained.token, obtained.done
+    outputs = {"bearer": value, "token-type": "bearer", **obtained.outputs}
+    if common.passphrase and not isinstance(mode, Handoff):
         from .sealing import seal
 
-        outputs["sealed-bearer"] = seal(value, settings.passphrase)
+        outputs["sealed-bearer"] = seal(value, common.passphrase)
         done.append("- Sealed it as sealed-bearer for later jobs.")
-    if settings.export_env:
-        done.append(f"- Exported it to later steps as {settings.export_env}.")
-    if settings.invalidate:
+    if common.export_env:
+        done.append(f"- Exported it to later steps as {common.export_env}.")
+    if common.invalidate:
         done.append("- It will be revoked at the end of the job.")
     written: list[str] = []
     try:
         for name, output in outputs.items():
             core.set_output(name, output)
             written.append(f"output {name}")
-        if settings.export_env:
-            core.export_variable(settings.export_env, value)
-            written.append(f"variable {settings.export_env}")
-        if settings.invalidate:
+        if common.export_env:
+            core.export_variable(common.export_env, value)
+            written.append(f"variable {common.export_env}")
+        if common.invalidate:
             core.save_state("token", value)
-            core.save_state("route", json.dumps(_route(settings)))
+            core.save_state("route", json.dumps(_route(common)))
             written.append("state for the post step")
         _summary(done)
     except Exception as exc:  # noqa: BLE001 - the toolkit raises bare Exception; text unused
@@ -219,10 +225,10 @@ def main() -> int:
         return 1
     cancellation = _Cancellation()
     try:
-        settings = _read_settings()
-        value, done = _obtain(settings)
+        mode = _read_mode()
+        obtained = _obtain(mode)
         cancellation.armed = False
-        _write(settings, value, done)
+        _write(mode, obtained)
     except _Cancelled as exc:
         return _Cancellation.said(exc, "nothing was output.")
     except _WriteError as exc:
@@ -245,14 +251,9 @@ def post() -> int:
         core.info("Nothing to revoke: invalidate is off, or the main step obtained no token.")
         return 0
     _mask_token(value)
-    other = (
-        "Basic auth (leave access-token and access-token-secret unset)"
-        if core.get_input("access-token")
-        else "OAuth 1.0a (set access-token and access-token-secret of the app owner)"
-    )
     try:
-        settings = _read_settings()
-        changes = _route_changes(core.get_state("route"), _route(settings))
+        mode = _read_mode()
+        changes = _route_changes(core.get_state("route"), _route(mode.common))
         if changes:
             core.warning(
                 "Did not revoke the bearer token, so as not to send the app's credentials "
@@ -262,19 +263,19 @@ def post() -> int:
             )
             return 0
         with tempfile.NamedTemporaryFile(prefix="ca-", suffix=".pem") as pinned:
-            endpoint = settings.endpoint
-            if settings.ca:  # exactly the bytes whose digest matched, not the file again
-                pinned.write(settings.ca.data)
+            endpoint, ca = mode.common.endpoint, mode.common.ca
+            if ca:  # exactly the bytes whose digest matched, not the file again
+                pinned.write(ca.data)
                 pinned.flush()
                 endpoint = replace(endpoint, ca_bundle=pinned.name)
-            done = invalidate_token(settings.credentials, value, endpoint, settings.oauth1_token)
+            done = mode.revoke(value, endpoint)
         cancellation.armed = False
         core.info(done)
         _summary([f"- {done}"])
     except _Cancelled as exc:
         return _Cancellation.said(exc, "the token was not revoked.")
     except ActionError as exc:
-        core.warning(f"Could not revoke the bearer token: {exc.message} X also accepts {other}.")
+        core.warning(f"Could not revoke the bearer token: {exc.message}")
     except Exception as exc:  # noqa: BLE001 - never a traceback: its text may hold secrets
         core.warning(f"Could not revoke the bearer token: internal error ({type(exc).__name__}).")
     return 0

@@ -9,6 +9,7 @@ import os
 import sys
 
 from . import __version__, config
+from .app_only import AppOnly
 from .client import request_token
 from .errors import CLI_TERMS, ActionError
 
@@ -87,15 +88,17 @@ def _run(args: argparse.Namespace) -> int:
         "ca-bundle": args.ca_bundle,
     }
     try:
-        settings = config.load(
-            raw,
+        get = config.Inputs(raw)
+        common = config.load(
+            get,
             invalidate=False,
             workspace=os.getcwd(),
             environ=os.environ,
             terms=CLI_TERMS,
             notify=_say,
         )
-        token = request_token(settings.credentials, settings.endpoint)
+        app = AppOnly.load(get, common, CLI_TERMS)
+        token = request_token(app.credentials, common.endpoint)
     except ActionError as exc:
         _say(f"error: {exc.message}")
         return 1

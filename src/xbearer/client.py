@@ -62,7 +62,7 @@ def request_token(creds: Credentials, endpoint: Endpoint) -> Token:
     if answer.status != 200:
         raise ActionError(
             f"Token request failed after {answer.attempts} attempt(s): "
-            + _describe_refusal(answer, (creds.key, creds.secret, creds.basic), endpoint)
+            + describe_refusal(answer, (creds.key, creds.secret, creds.basic), endpoint)
         )
     return Token(_parse_token(answer.body, endpoint), answer.attempts)
 
@@ -96,17 +96,22 @@ def invalidate_token(
             f"{endpoint.terms.name('api-url')}."
         )
     raise ActionError(
-        "X refused to revoke the token: " + _describe_refusal(answer, secrets, endpoint)
+        "X refused to revoke the token: " + describe_refusal(answer, secrets, endpoint)
     )
+
+
+def json_object(body: bytes) -> dict[str, object]:
+    """A JSON object body, or {} for anything else."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def _echoes(body: bytes, token: str) -> bool:
     """X's answer to a revocation: 200 with {"access_token": <the token>}."""
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError):
-        return False
-    echoed = doc.get("access_token") if isinstance(doc, dict) else None
+    echoed = json_object(body).get("access_token")
     return isinstance(echoed, str) and echoed in (token, unquote(token))
 
 
@@ -143,17 +148,18 @@ def validate_token(token: str, problem: str = "") -> None:
 
 
 def _x_error(body: bytes, secrets: Sequence[str]) -> tuple[int | None, str]:
-    """X's error code and message, from {"errors":[{"code":..,"message":..}]}."""
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError):
-        return None, ""
-    errors = doc.get("errors") if isinstance(doc, dict) else None
+    """X's error code and message, from {"errors":[{"code":..,"message":..}]}, or
+    OAuth 2.0's {"error":..,"error_description":..}."""
+    doc = json_object(body)
+    errors = doc.get("errors")
     first = errors[0] if isinstance(errors, list) and errors else doc
     if not isinstance(first, dict):
         return None, ""
     code = first.get("code")
-    message = first.get("message") or first.get("error_description") or first.get("error")
+    message = first.get("message")
+    if not isinstance(message, str):
+        parts = (first.get("error"), first.get("error_description"))
+        message = ": ".join(part for part in parts if isinstance(part, str) and part)
     return (
         code if isinstance(code, int) and not isinstance(code, bool) else None,
         clean(message, secrets) if isinstance(message, str) else "",
@@ -189,7 +195,11 @@ def _hint(status: int, code: int | None, answer: Answer, endpoint: Endpoint) -> 
     return f"check {api_url}."
 
 
-def _describe_refusal(answer: Answer, secrets: Sequence[str], endpoint: Endpoint) -> str:
+def describe_refusal(
+    answer: Answer, secrets: Sequence[str], endpoint: Endpoint, hint: str | None = None
+) -> str:
+    """X's answer in a line: status, X's error code and message, and what to do (`hint`,
+    or the app-only hint for that status and code)."""
     code, message = _x_error(answer.body, secrets)
     what = f"HTTP {answer.status}"
     if code is not None:
@@ -202,7 +212,7 @@ def _describe_refusal(answer: Answer, secrets: Sequence[str], endpoint: Endpoint
     elif answer.body:
         kind = clean(answer.headers.get("Content-Type", "unknown type"), secrets, 60)
         what += f" with a non-JSON body ({kind}, {len(answer.body)} bytes)"
-    return f"{what} — {_hint(answer.status, code, answer, endpoint)}"
+    return f"{what} — {hint or _hint(answer.status, code, answer, endpoint)}"
 
 
 def _reset_time(answer: Answer) -> str:

@@ -8,14 +8,13 @@ import math
 import os
 import re
 import ssl
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
 from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]  # not in typeshed
 
 import idna
 
-from .client import Credentials
 from .errors import ACTION_TERMS, InputError, Terms, clean
 from .transport import Endpoint
 
@@ -64,52 +63,50 @@ class CaBundle:
         return hashlib.sha256(self.data).hexdigest()
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything one run needs, validated."""
+class Inputs:
+    """The raw input strings of a step (missing names count as empty), stripped."""
 
-    api_key: str
-    api_secret: str
+    def __init__(self, raw: Mapping[str, str]) -> None:
+        self.raw = raw
+
+    def __call__(self, name: str) -> str:
+        return self.raw.get(name, "").strip()
+
+    def any(self, names: Iterable[str]) -> bool:
+        """Whether any of these inputs is given."""
+        return any(self(name) for name in names)
+
+
+@dataclass(frozen=True)
+class Common:
+    """What every mode shares: where X is and whom to trust there, and what to do
+    with the token once it is had."""
+
     endpoint: Endpoint
     ca: CaBundle | None  # None: the default CAs
     proxy_from: str | None  # the variable the proxy came from, if one is used
     export_env: str | None
     invalidate: bool
-    oauth1_token: tuple[str, str] | None
     passphrase: str | None
-    sealed_bearer: str | None
 
-    @property
-    def credentials(self) -> Credentials:
-        """The app's key and secret."""
-        return Credentials(self.api_key, self.api_secret)
+    def elsewhere(self, url: str, setting: str, environ: Mapping[str, str]) -> Endpoint:
+        """Another service (GitHub's API), with the same trust, timeout and retries."""
+        proxy, _ = parse_proxy(url, environ)
+        return replace(self.endpoint, api_url=url, proxy=proxy, url_setting=setting)
 
 
 def load(
-    raw: Mapping[str, str],
+    get: Inputs,
     *,
     invalidate: bool,
     workspace: str,
     environ: Mapping[str, str],
     terms: Terms = ACTION_TERMS,
     notify: Callable[[str], None] | None = None,
-) -> Settings:
-    """Build settings from raw input strings (missing names count as empty); `notify`
-    hears a line before each retry."""
-
-    def get(name: str) -> str:
-        return raw.get(name, "").strip()
-
-    key, secret, sealed = get("api-key"), get("api-secret"), get("sealed-bearer")
+) -> Common:
+    """The shared settings from the inputs and the environment; `notify` hears a line
+    before each retry."""
     passphrase = get("passphrase") or None
-    # The last job of a hand-off, or a job that expected one, gives a passphrase and
-    # either no keys or keys to revoke with: without sealed-bearer, its output is missing.
-    expects_sealed = passphrase and (not (key or secret) or invalidate)
-    if sealed or expects_sealed:
-        _check_unsealing(sealed, passphrase, key, secret, invalidate=invalidate, terms=terms)
-    else:
-        _check_credential("api-key", key, terms)
-        _check_credential("api-secret", secret, terms)
     if passphrase is not None and len(passphrase) < MIN_PASSPHRASE:
         raise InputError(f"passphrase must be at least {MIN_PASSPHRASE} characters long.")
     ca = parse_ca_bundle(get("ca-bundle"), workspace, environ, terms)
@@ -124,80 +121,24 @@ def load(
         proxy=proxy,
         notify=notify,
     )
-    return Settings(
-        api_key=key,
-        api_secret=secret,
+    return Common(
         endpoint=endpoint,
         ca=ca,
         proxy_from=proxy_from,
         export_env=parse_env_name(get("export-env")),
         invalidate=invalidate,
-        oauth1_token=_oauth1_token(
-            get("access-token"), get("access-token-secret"), invalidate, terms
-        ),
         passphrase=passphrase,
-        sealed_bearer=sealed or None,
     )
 
 
-def _check_unsealing(
-    sealed: str, passphrase: str | None, key: str, secret: str, *, invalidate: bool, terms: Terms
-) -> None:
-    """The later-job form: sealed-bearer + passphrase, with the keys only to revoke."""
-    if not sealed:
-        minting = (
-            " If this step mints the token instead: passphrase (sealing it for later jobs) with "
-            "invalidate: true would revoke it when this job ends, before any later job can use "
-            "it; revoke in the last job, which gives sealed-bearer, passphrase, api-key, "
-            "api-secret and invalidate: true."
-            if key or secret
-            else ""
-        )
-        raise InputError(
-            "sealed-bearer is empty, with passphrase set: the earlier job's output did not "
-            "arrive. Check that the minting job lists sealed-bearer under its outputs: and "
-            f"that this job needs: that job.{minting}"
-        )
-    if not passphrase:
-        raise InputError("sealed-bearer needs passphrase: the one the sealing job used.")
-    if (key or secret) and not invalidate:
-        raise InputError(
-            "Give either sealed-bearer (with passphrase) or api-key and api-secret, not both: "
-            "with sealed-bearer, the keys are only for invalidate: true (the last job revokes)."
-        )
-    if invalidate:
-        if not (key or secret):
-            raise InputError(
-                "invalidate with sealed-bearer needs api-key and api-secret: the post step "
-                "revokes the token with them."
-            )
-        _check_credential("api-key", key, terms)
-        _check_credential("api-secret", secret, terms)
-
-
-def _check_credential(name: str, value: str, terms: Terms) -> None:
+def check_secret(name: str, value: str, terms: Terms) -> None:
+    """A secret input is given, and is one line."""
     if not value:
         raise InputError(f"{terms.name(name)} is empty: {terms.set_credentials}")
     if _CONTROL.search(value):
         raise InputError(
             f"{terms.name(name)} contains a control character (a newline?): store the bare value."
         )
-
-
-def _oauth1_token(
-    token: str, secret: str, invalidate: bool, terms: Terms
-) -> tuple[str, str] | None:
-    if not token and not secret:
-        return None
-    if not (token and secret):
-        raise InputError("Give access-token and access-token-secret together, or neither.")
-    if not invalidate:
-        raise InputError(
-            "access-token and access-token-secret are only used with invalidate: true."
-        )
-    for name, value in (("access-token", token), ("access-token-secret", secret)):
-        _check_credential(name, value, terms)
-    return token, secret
 
 
 def _host_problem(host: str) -> str | None:
@@ -225,11 +166,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def parse_api_url(value: str, terms: Terms) -> str:
-    """Return the normalised base URL: https, or http to loopback; no user-info/query/fragment."""
-    value = value or DEFAULT_API_URL
-    name = terms.name("api-url")
-    example = f"an https:// URL such as {DEFAULT_API_URL}"
+def parse_api_url(
+    value: str, terms: Terms, setting: str = "api-url", default: str = DEFAULT_API_URL
+) -> str:
+    """Return the normalised base URL: https, or http to loopback; no user-info, query or
+    fragment. X's API has no path; another API's may (GitHub Enterprise: /api/v3)."""
+    value = value or default
+    name = terms.name(setting)
+    example = f"an https:// URL such as {default}"
     if not value.isprintable() or " " in value:
         raise InputError(
             f"{name} must be {example}, without spaces, control or invisible characters."
@@ -240,8 +184,10 @@ def parse_api_url(value: str, terms: Terms) -> str:
     except ValueError:
         raise InputError(f"{name} is not a valid URL; it must be {example}.") from None
     if "@" in parts.netloc:
-        keys = f"{terms.name('api-key')} and {terms.name('api-secret')}"
-        raise InputError(f"{name} must not contain user-info (user:password@): use {keys}.")
+        raise InputError(
+            f"{name} must not contain user-info (user:password@): credentials have inputs "
+            "of their own."
+        )
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise InputError(f"{name} must be {example}.")
     if parts.query or parts.fragment or "?" in value or "#" in value:
@@ -254,6 +200,8 @@ def parse_api_url(value: str, terms: Terms) -> str:
             f"{name} must use https://; plain http:// is allowed only for a loopback host."
         )
     base = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+    if setting != "api-url":
+        return base + parts.path.rstrip("/")
     if parts.path.strip("/"):
         raise InputError(
             f"{name} is the API's base URL, without a path: use {base}, not {clean(value)}."

@@ -56,6 +56,15 @@ _FAILURES = (
 _TLS = (requests.exceptions.SSLError, urllib3.exceptions.SSLError, ssl.SSLError)
 
 
+class TransportError(ActionError):
+    """No (complete) answer; `arrived` is whether the request may have reached the
+    server, which may then have acted on it."""
+
+    def __init__(self, message: str, *, arrived: bool) -> None:
+        super().__init__(message)
+        self.arrived = arrived
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where and how to connect, and the words for telling the user what went wrong.
@@ -134,10 +143,11 @@ def send(endpoint: Endpoint, request: Request) -> Answer:
     worker.start()
     worker.join(endpoint.budget)
     if not outcome:  # the worker is abandoned; as a daemon it ends with the process
-        raise ActionError(
+        raise TransportError(
             f"No complete answer from {endpoint.host} within the time budget of "
             f"{endpoint.budget:g} s ((retries + 1) × timeout + 20 s per retry): "
-            f"{endpoint.terms.later}."
+            f"{endpoint.terms.later}.",
+            arrived=True,
         )
     result = outcome[0]
     if isinstance(result, BaseException):
@@ -183,7 +193,9 @@ def _attempts(endpoint: Endpoint, request: Request) -> Answer:
             except _FAILURES as exc:
                 wait = _backoff(attempt)
                 if last or not _may_retry(exc, request) or time.monotonic() + wait > give_up:
-                    raise ActionError(_describe(exc, endpoint, attempt)) from None
+                    raise TransportError(
+                        _describe(exc, endpoint, attempt), arrived=not _connecting(exc)
+                    ) from None
                 _retrying(endpoint, _short(exc), wait, attempt)
                 time.sleep(wait)
                 continue
@@ -206,7 +218,9 @@ def _attempts(endpoint: Endpoint, request: Request) -> Answer:
                         time.sleep(wait)
                         continue
                     if status == 200:
-                        raise ActionError(_describe(exc, endpoint, attempt)) from None
+                        raise TransportError(
+                            _describe(exc, endpoint, attempt), arrived=True
+                        ) from None
                     return Answer(status, response.headers, b"", attempt, _short(exc))
                 return Answer(status, response.headers, body, attempt)
 
@@ -217,6 +231,16 @@ def _retrying(endpoint: Endpoint, what: str, wait: float, attempt: int) -> None:
             f"{what} from {endpoint.host}; retrying in {wait:.1f} s "
             f"(attempt {attempt + 1} of {endpoint.retries + 1})."
         )
+
+
+def _connecting(exc: BaseException) -> bool:
+    """Whether the attempt failed before the request was sent: resolving a name,
+    connecting (to the proxy too) or the TLS handshake."""
+    causes = list(_causes(exc))
+    return isinstance(exc, requests.exceptions.ProxyError) or any(
+        isinstance(c, (NewConnectionError, ConnectTimeoutError, socket.gaierror, *_TLS))
+        for c in causes
+    )
 
 
 def _may_retry(exc: BaseException, request: Request) -> bool:
@@ -236,9 +260,10 @@ def _may_retry(exc: BaseException, request: Request) -> bool:
             or getattr(c, "reason", None) == "UNEXPECTED_EOF_WHILE_READING"
             for c in causes
         )
-    connecting = any(isinstance(c, (NewConnectionError, ConnectTimeoutError)) for c in causes)
-    if connecting or isinstance(exc, requests.exceptions.ProxyError):
+    if _connecting(exc):
         return True
+    # Sent, and then the network failed: only a replayable request is sent again. A
+    # malformed answer (a header that cannot be parsed) would come back the same.
     after_sending = (ProtocolError, ReadTimeoutError, DecodeError, TimeoutError, ConnectionError)
     in_flight = isinstance(exc, requests.ConnectionError) or any(
         isinstance(c, after_sending) for c in causes

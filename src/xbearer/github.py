@@ -1,0 +1,139 @@
+"""GitHub's REST API for Actions secrets: the public key of a repository's (or an
+environment's) secrets, and a secret stored sealed to it (a libsodium sealed box)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import requests
+from requests.auth import AuthBase
+
+from . import transport
+from .client import json_object
+from .errors import ActionError, InputError, Terms, clean
+from .transport import Answer, Endpoint, Request
+
+HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+PERMISSION = (
+    'needs the repository permission "Secrets: read and write": a fine-grained personal access '
+    "token or a GitHub App installation token. The job's GITHUB_TOKEN can never write secrets."
+)
+_SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_REPOSITORY = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+")
+
+
+class _Bearer(AuthBase):
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+def check_name(name: str, setting: str) -> None:
+    """A secret name GitHub accepts: letters, digits and _, not a digit first, not GITHUB_."""
+    if not _SECRET_NAME.fullmatch(name) or name.upper().startswith("GITHUB_"):
+        raise InputError(
+            f"{setting} must be a secret name: letters, digits and _, not starting with a digit "
+            "or GITHUB_ (such as X_REFRESH_TOKEN)."
+        )
+
+
+def check_repository(value: str, setting: str) -> None:
+    """OWNER/REPO."""
+    if not _REPOSITORY.fullmatch(value):
+        raise InputError(f"{setting} must be OWNER/REPO, not {clean(value, limit=80)!r}.")
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """The key that GitHub opens stored secrets with, and its id."""
+
+    key_id: str
+    key: bytes
+
+
+@dataclass(frozen=True)
+class SecretStore:
+    """One secret of one repository (or of one of its environments), and a token that
+    may write it."""
+
+    endpoint: Endpoint
+    token: str
+    repository: str
+    name: str
+    environment: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The secret, for messages."""
+        scope = f"environment {self.environment} of " if self.environment else ""
+        return f"secret {self.name} of {scope}{self.repository}"
+
+    def _path(self, leaf: str) -> str:
+        base = f"/repos/{self.repository}"
+        if self.environment:
+            return f"{base}/environments/{quote(self.environment, safe='')}/secrets/{leaf}"
+        return f"{base}/actions/secrets/{leaf}"
+
+    def _send(self, method: str, leaf: str, body: object = None) -> Answer:
+        request = Request(method, self._path(leaf), _Bearer(self.token), json=body, headers=HEADERS)
+        return transport.send(self.endpoint, request)
+
+    def public_key(self) -> PublicKey:
+        """GET …/secrets/public-key."""
+        answer = self._send("GET", "public-key")
+        if answer.status != 200:
+            raise ActionError(self._refusal(answer, "read the public key for"))
+        doc = json_object(answer.body)
+        key_id, key = doc.get("key_id"), doc.get("key")
+        try:
+            raw = base64.b64decode(key if isinstance(key, str) else "", validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if not isinstance(key_id, str) or not key_id or len(raw) != 32:
+            raise ActionError(
+                f"GitHub answered 200 without a usable public key for the {self.where}: "
+                f"check {self.endpoint.terms.name('GITHUB_API_URL')}."
+            )
+        return PublicKey(key_id, raw)
+
+    def put(self, value: str, key: PublicKey) -> str:
+        """PUT …/secrets/NAME with the value sealed to the key; "created" or "updated"."""
+        from nacl.public import PublicKey as SealingKey
+        from nacl.public import SealedBox
+
+        sealed = SealedBox(SealingKey(key.key)).encrypt(value.encode())
+        body = {"encrypted_value": base64.b64encode(sealed).decode(), "key_id": key.key_id}
+        answer = self._send("PUT", self.name, body)
+        if answer.status in (201, 204):
+            return "created" if answer.status == 201 else "updated"
+        raise ActionError(self._refusal(answer, "write"))
+
+    def _refusal(self, answer: Answer, what: str) -> str:
+        terms: Terms = self.endpoint.terms
+        token = terms.name("github-token")
+        message = json_object(answer.body).get("message")
+        said = f"HTTP {answer.status}" + (
+            f": {clean(message, (self.token,), 120)}" if isinstance(message, str) else ""
+        )
+        head = f"GitHub refused to {what} the {self.where} ({said})"
+        if answer.status in (401, 403):
+            return f"{head}: {token} {PERMISSION}"
+        if answer.status == 404:
+            where = (
+                f"environment {self.environment} exists in {self.repository} and that "
+                if self.environment
+                else ""
+            )
+            return (
+                f"{head}: check that {where}{token} may access {self.repository}; it {PERMISSION}"
+            )
+        if answer.status == 422:
+            return f"{head}: check {terms.name('refresh-token-secret-name')}."
+        return f"{head}: {terms.later}."

@@ -1,0 +1,108 @@
+"""A later job: the token unsealed from an earlier job's sealed-bearer, with no request.
+
+The last job of a hand-off also gives what revokes the token in its post step: the
+app's key and secret (an app-only token) or the OAuth 2.0 client (a user token).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import user_context
+from .app_only import AppOnly
+from .client import validate_token
+from .config import Common, Inputs
+from .errors import ActionError, InputError, Terms
+from .modes import Obtained, Revoker
+from .transport import Endpoint
+
+APP_KEYS = ("api-key", "api-secret")
+CLIENT = ("client-id", "client-secret")
+
+
+def expected(get: Inputs, common: Common) -> bool:
+    """Whether this step is a later job's: sealed-bearer given, or expected (a passphrase
+    with nothing to mint from, or with invalidate: a last job whose input is missing)."""
+    if get("sealed-bearer"):
+        return True
+    if not common.passphrase or get.any(user_context.SOURCE):
+        return False
+    return common.invalidate or not get.any(APP_KEYS + CLIENT)
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """sealed-bearer and its passphrase, and what revokes the token, if it is to be."""
+
+    common: Common
+    sealed: str
+    passphrase: str
+    revoker: Revoker | None
+
+    @classmethod
+    def load(cls, get: Inputs, common: Common, terms: Terms) -> Handoff:
+        """Check the later job's inputs."""
+        sealed, app, client = get("sealed-bearer"), get.any(APP_KEYS), get.any(CLIENT)
+        if not sealed:
+            minting = (
+                " If this step mints the token instead: passphrase (sealing it for later jobs) "
+                "with invalidate: true would revoke it when this job ends, before any later job "
+                "can use it; revoke in the last job, which gives sealed-bearer, passphrase, "
+                "invalidate: true and the credentials to revoke with."
+                if app or client
+                else ""
+            )
+            raise InputError(
+                "sealed-bearer is empty, with passphrase set: the earlier job's output did not "
+                "arrive. Check that the minting job lists sealed-bearer under its outputs: and "
+                f"that this job needs: that job.{minting}"
+            )
+        passphrase = common.passphrase
+        if not passphrase:
+            raise InputError("sealed-bearer needs passphrase: the one the sealing job used.")
+        if get.any(user_context.SOURCE):
+            raise InputError(
+                "Give either sealed-bearer (with passphrase) or refresh-token, not both: one "
+                "source of the token per step."
+            )
+        if (app or client) and not common.invalidate:
+            raise InputError(
+                "Give either sealed-bearer (with passphrase) or api-key and api-secret, not both: "
+                "with sealed-bearer, the keys are only for invalidate: true (the last job revokes; "
+                "for a user token it gives client-id instead)."
+            )
+        revoker: Revoker | None = None
+        if common.invalidate:
+            if app and client:
+                raise InputError(
+                    "Give api-key and api-secret (an app-only token) or client-id (a user token) "
+                    "to revoke with, not both."
+                )
+            if app:
+                revoker = AppOnly.load(get, common, terms)
+            elif client:
+                revoker = user_context.ClientRevoker.load(get, terms)
+            else:
+                raise InputError(
+                    "invalidate with sealed-bearer needs api-key and api-secret (an app-only "
+                    "token) or client-id (a user token): the post step revokes the token with them."
+                )
+        return cls(common, sealed, passphrase, revoker)
+
+    def obtain(self, mask: Callable[[str], None]) -> Obtained:
+        """Unseal: no request to X."""
+        from .sealing import unseal
+
+        value = unseal(self.sealed, self.passphrase)
+        validate_token(value, "The unsealed value: ")
+        mask(value)
+        return Obtained(
+            value, ["- Unsealed the bearer token from sealed-bearer (no request to X)."]
+        )
+
+    def revoke(self, token: str, endpoint: Endpoint) -> str:
+        """Revoke with the credentials given for it (load requires them with invalidate)."""
+        if self.revoker is None:
+            raise ActionError("Nothing to revoke with: invalidate is off.")
+        return self.revoker.revoke(token, endpoint)

@@ -1,0 +1,196 @@
+"""Client for X's OAuth 2.0 user-context endpoints: refresh, code exchange, revocation.
+
+X's tokens here act as an account: an access token lives 2 hours, and each refresh
+rotates the refresh token (the old one stops working), so a refresh is never sent
+twice unless X's answer says it did not act on it (429, 5xx).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from requests.auth import HTTPBasicAuth
+
+from . import transport
+from .client import describe_refusal, json_object, validate_token
+from .errors import ActionError, clean
+from .transport import Answer, Endpoint, Request, TransportError
+
+TOKEN_PATH, REVOKE_PATH = "/2/oauth2/token", "/2/oauth2/revoke"
+INVALID_TOKEN = "Value passed for the token was invalid."  # noqa: S105 - X's words
+
+
+@dataclass(frozen=True)
+class Client:
+    """An app's OAuth 2.0 client: confidential with a secret (Basic auth), else public."""
+
+    client_id: str
+    client_secret: str | None = None
+
+    @property
+    def basic(self) -> str | None:
+        """The Basic credential of a confidential client, to mask."""
+        if not self.client_secret:
+            return None
+        return base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+
+    def request(self, path: str, fields: Mapping[str, str], *, replayable: bool) -> Request:
+        """A form POST as X documents it: client_id in the body, Basic auth if confidential."""
+        auth = HTTPBasicAuth(self.client_id, self.client_secret) if self.client_secret else None
+        form = urlencode({**fields, "client_id": self.client_id})
+        return Request("POST", path, auth, form=form, replayable=replayable)
+
+    def secrets(self, *more: str) -> tuple[str, ...]:
+        """What an error message must never quote."""
+        return tuple(s for s in (self.client_secret, self.basic, *more) if s)
+
+
+@dataclass(frozen=True)
+class UserTokens:
+    """X's answer to a refresh or a code exchange, validated and masked."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: str  # seconds, as X sent them
+    scope: str  # the granted scopes, space-separated
+    attempts: int
+
+
+def refresh(
+    client: Client, refresh_token: str, endpoint: Endpoint, mask: Callable[[str], None]
+) -> UserTokens:
+    """POST 2/oauth2/token with grant_type=refresh_token; X rotates the refresh token."""
+    terms = endpoint.terms
+    name = terms.name("refresh-token")
+    fields = {"refresh_token": refresh_token, "grant_type": "refresh_token"}
+    try:
+        answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, replayable=False))
+    except TransportError as exc:
+        if not exc.arrived:
+            raise ActionError(f"{exc.message} {name} was not used.") from None
+        raise ActionError(
+            f"{exc.message} The refresh may have reached X, which then rotated {name}: the "
+            "one stored may no longer work. If the next run says it is invalid, authorize the "
+            "account again (xbearer authorize)."
+        ) from None
+    if answer.status != 200:
+        raise ActionError(
+            "X did not refresh the token: "
+            + describe_refusal(
+                answer,
+                client.secrets(refresh_token),
+                endpoint,
+                _refresh_hint(answer, endpoint, name),
+            )
+        )
+    return _parse(answer, endpoint, mask, need_refresh=True)
+
+
+def exchange_code(
+    client: Client,
+    *,
+    code: str,
+    redirect_uri: str,
+    verifier: str,
+    endpoint: Endpoint,
+    mask: Callable[[str], None],
+) -> UserTokens:
+    """POST 2/oauth2/token with grant_type=authorization_code and the PKCE verifier."""
+    fields = {
+        "code": code,
+        "grant_type": "authorization_code",
+        "redirect_uri": redirect_uri,
+        "code_verifier": verifier,
+    }
+    answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, replayable=False))
+    if answer.status != 200:
+        hint = (
+            f"check {endpoint.terms.name('client-id')} and the client secret, and that the "
+            "callback URL is registered in the app's settings."
+        )
+        raise ActionError(
+            "X did not exchange the authorization code: "
+            + describe_refusal(answer, client.secrets(code, verifier), endpoint, hint)
+        )
+    return _parse(answer, endpoint, mask, need_refresh=False)
+
+
+def revoke(client: Client, token: str, endpoint: Endpoint) -> str:
+    """POST 2/oauth2/revoke for a user access token; say what happened."""
+    fields = {"token": token, "token_type_hint": "access_token"}
+    answer = transport.send(endpoint, client.request(REVOKE_PATH, fields, replayable=True))
+    if answer.status == 200 and json_object(answer.body).get("revoked") is True:
+        return f"Revoked the user access token at {endpoint.host}."
+    if answer.status == 200:
+        raise ActionError(
+            f"{endpoint.host} answered HTTP 200 without X's confirmation (revoked: true): the "
+            f"token may still be live; check {endpoint.terms.name('api-url')}."
+        )
+    hint = f"check {endpoint.terms.name('client-id')} and {endpoint.terms.name('client-secret')}."
+    raise ActionError(
+        "X refused to revoke the token: "
+        + describe_refusal(answer, client.secrets(token), endpoint, hint)
+    )
+
+
+def _refresh_hint(answer: Answer, endpoint: Endpoint, name: str) -> str:
+    terms = endpoint.terms
+    description = json_object(answer.body).get("error_description")
+    if answer.status == 400 and description == INVALID_TOKEN:
+        return (
+            f"{name} was used already, most likely by another run of this workflow at the same "
+            "time: give the job a concurrency: group so that runs refresh one at a time. If no "
+            "other run used it, it was revoked: authorize the account again (xbearer authorize)."
+        )
+    if answer.status in (401, 403):
+        return (
+            f"check {terms.name('client-id')} and {terms.name('client-secret')}: the app's OAuth "
+            f"2.0 Client ID and, for a confidential client, its Client Secret ({name} was not "
+            "used)."
+        )
+    if answer.status == 429 or answer.status >= 500:
+        return f"X did not act on it, so {name} was not used: {terms.later}."
+    return f"check {terms.name('client-id')} and {name}."
+
+
+def _parse(
+    answer: Answer, endpoint: Endpoint, mask: Callable[[str], None], *, need_refresh: bool
+) -> UserTokens:
+    """Validate X's token answer; mask both tokens the moment they are known good."""
+    problem = "X answered 200 without usable tokens: "
+    doc = json_object(answer.body)
+    token_type, access, refresh_token = (
+        doc.get("token_type"),
+        doc.get("access_token"),
+        doc.get("refresh_token"),
+    )
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        raise ActionError(
+            problem + f"token_type is not 'bearer'; check {endpoint.terms.name('api-url')}."
+        )
+    if not isinstance(access, str) or not access:
+        raise ActionError(problem + "access_token is missing or empty.")
+    validate_token(access, problem)
+    if isinstance(refresh_token, str) and refresh_token:
+        validate_token(refresh_token, problem.replace("tokens", "tokens (refresh_token)"))
+    elif need_refresh:
+        raise ActionError(
+            problem + "no refresh_token came back: the account must grant offline.access; "
+            "authorize it again with that scope (xbearer authorize)."
+        )
+    else:
+        refresh_token = ""
+    mask(access)
+    if refresh_token:
+        mask(refresh_token)
+    expires, scope = doc.get("expires_in"), doc.get("scope")
+    return UserTokens(
+        access,
+        refresh_token,
+        str(expires) if isinstance(expires, int) and not isinstance(expires, bool) else "",
+        clean(scope, limit=500) if isinstance(scope, str) else "",
+        answer.attempts,
+    )

@@ -1,0 +1,165 @@
+"""User-context mode: an OAuth 2.0 user access token, refreshed at X, with the rotated
+refresh token stored back into the repository secret before anything is output.
+
+The order of a run, so that the refresh token is never lost: prove the secret can be
+written (store the current refresh token under its name), refresh once, mask both new
+tokens, store the new refresh token, and only then output. If storing fails for good,
+the new refresh token is shown sealed with the passphrase, or said to be lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from . import app_only, github, oauth2
+from .config import Common, Inputs, check_secret, parse_api_url
+from .errors import ActionError, InputError, Terms
+from .github import SecretStore
+from .modes import Obtained
+from .transport import Endpoint
+
+# What makes a step a user-context one (client-id too, unless it only revokes a
+# sealed token in a later job).
+SOURCE = ("refresh-token", "refresh-token-secret-name", "secret-environment", "github-token")
+INPUTS = ("refresh-token", "client-id", "client-secret", *SOURCE[1:])
+SECRETS = ("refresh-token", "client-secret", "github-token")
+
+
+def _client(get: Inputs, terms: Terms) -> oauth2.Client:
+    client_id = get("client-id")
+    if not client_id:
+        raise InputError(
+            f"{terms.name('client-id')} is empty: give the app's OAuth 2.0 Client ID (the app's "
+            "Keys and tokens page)."
+        )
+    check_secret("client-id", client_id, terms)
+    secret = get("client-secret")
+    if secret:
+        check_secret("client-secret", secret, terms)
+    return oauth2.Client(client_id, secret or None)
+
+
+@dataclass(frozen=True)
+class ClientRevoker:
+    """The OAuth 2.0 client that revokes a user access token (a later job's)."""
+
+    client: oauth2.Client
+
+    @classmethod
+    def load(cls, get: Inputs, terms: Terms) -> ClientRevoker:
+        """client-id, and client-secret for a confidential client."""
+        return cls(_client(get, terms))
+
+    def revoke(self, token: str, endpoint: Endpoint) -> str:
+        """POST 2/oauth2/revoke."""
+        return oauth2.revoke(self.client, token, endpoint)
+
+
+@dataclass(frozen=True)
+class UserContext:
+    """The refresh token, the client it belongs to, and the secret it is kept in."""
+
+    common: Common
+    client: oauth2.Client
+    refresh_token: str
+    store: SecretStore
+
+    @classmethod
+    def load(
+        cls, get: Inputs, common: Common, environ: Mapping[str, str], terms: Terms
+    ) -> UserContext:
+        """Check this mode's inputs and the runner's variables, before any request."""
+        if get.any(app_only.INPUTS):
+            raise InputError(
+                "Give either refresh-token (a user token) or api-key and api-secret (an "
+                "app-only token), not both: one source of the token per step. access-token "
+                "and access-token-secret belong to app-only tokens."
+            )
+        if common.passphrase and common.invalidate:
+            raise InputError(
+                "passphrase (sealing the token for later jobs) with invalidate: true would "
+                "revoke the token when this job ends, before any later job can use it. Revoke "
+                "in the last job instead: give it sealed-bearer, passphrase, client-id (and "
+                "client-secret) and invalidate: true."
+            )
+        client = _client(get, terms)
+        check_secret("refresh-token", get("refresh-token"), terms)
+        name = get("refresh-token-secret-name")
+        if not name:
+            raise InputError(
+                "refresh-token-secret-name is empty: name the secret that refresh-token comes "
+                "from, so that the rotated refresh token is stored back into it."
+            )
+        github.check_name(name, "refresh-token-secret-name")
+        if not get("github-token"):
+            raise InputError(
+                f"github-token is empty: it {github.PERMISSION} {terms.set_credentials}"
+            )
+        check_secret("github-token", get("github-token"), terms)
+        environment = get("secret-environment") or None
+        if environment is not None and not environment.isprintable():
+            raise InputError("secret-environment must be an environment's name, one line.")
+        api = environ.get("GITHUB_API_URL", "").strip()
+        if not api:
+            raise InputError(
+                "GITHUB_API_URL is not set: GitHub's runner sets it for every step; this mode "
+                "runs only in a workflow."
+            )
+        api = parse_api_url(api, terms, "GITHUB_API_URL", "https://api.github.com")
+        repository = environ.get("GITHUB_REPOSITORY", "").strip()
+        github.check_repository(repository, "GITHUB_REPOSITORY")
+        endpoint = common.elsewhere(api, "GITHUB_API_URL", environ)
+        store = SecretStore(endpoint, get("github-token"), repository, name, environment)
+        return cls(common, client, get("refresh-token"), store)
+
+    def obtain(self, mask: Callable[[str], None]) -> Obtained:
+        """Prove the secret can be written, refresh once, store the new refresh token."""
+        store = self.store
+        key = store.public_key()
+        store.put(self.refresh_token, key)  # it holds this value already, or should
+        tokens = oauth2.refresh(self.client, self.refresh_token, self.common.endpoint, mask)
+        try:
+            store.put(tokens.refresh_token, key)
+        except ActionError as exc:
+            raise ActionError(self._rescue(exc, tokens.refresh_token)) from None
+        host = self.common.endpoint.host
+        scopes = f" for {tokens.scope}" if tokens.scope else ""
+        lasting = f", valid for {tokens.expires_in} s" if tokens.expires_in else ""
+        return Obtained(
+            tokens.access_token,
+            [
+                f"- Checked that the {store.where} can be written.",
+                f"- Refreshed a user access token at {host}{scopes}{lasting}.",
+                f"- Stored the rotated refresh token in the {store.where}.",
+            ],
+            {"expires-in": tokens.expires_in, "scope": tokens.scope},
+        )
+
+    def _rescue(self, failure: ActionError, refresh_token: str) -> str:
+        """The error when X rotated the refresh token but GitHub would not store it."""
+        said = (
+            f"X rotated the refresh token, but storing the new one failed: {failure.message} "
+            f"The {self.store.where} still holds the old one, which X no longer accepts."
+        )
+        if not self.common.passphrase:
+            return (
+                f"{said} The new refresh token is lost: authorize the account again (xbearer "
+                "authorize --repo OWNER/REPO --secret NAME). Set passphrase to have it shown "
+                "sealed next time."
+            )
+        from .sealing import seal
+
+        sealed = seal(refresh_token, self.common.passphrase)
+        store = self.store
+        command = f"gh secret set {store.name} --repo {store.repository}"
+        command += f" --env {store.environment}" if store.environment else ""
+        return (
+            f"{said} Here it is, sealed with passphrase: {sealed} — recover it with "
+            f"`xbearer unseal` (the passphrase from X_PASSPHRASE or a prompt) and store it with "
+            f"`{command}`."
+        )
+
+    def revoke(self, token: str, endpoint: Endpoint) -> str:
+        """POST 2/oauth2/revoke for the access token."""
+        return oauth2.revoke(self.client, token, endpoint)

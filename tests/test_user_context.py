@@ -1,0 +1,323 @@
+"""User-context mode: refresh at X, the rotated refresh token stored back into the
+repository secret before anything is output, and never lost.
+
+Runs go through the runner emulation against the fake X API (OAuth 2.0 side) and the
+fake GitHub REST API, which opens what is stored with a real Curve25519 key pair.
+"""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import parse_qs
+
+import pytest
+import requests
+
+from xbearer.sealing import unseal
+
+import ghrunner
+from conftest import Api, GitHub
+from fake_x_oauth2 import CLIENT_ID, PUBLIC_CLIENT_ID, TOKEN
+
+PASS = "correct horse battery staple"
+NAME = "X_REFRESH_TOKEN"
+NOTHING = {"OUTPUT": "", "ENV": "", "STATE": "", "STEP_SUMMARY": ""}
+
+
+def _me(api: Api, bearer: str) -> int:
+    headers = {"Authorization": f"Bearer {bearer}"}
+    return requests.get(f"{api.url}/2/users/me", headers=headers, timeout=5).status_code
+
+
+def _paths(api: Api, github: GitHub) -> list[str]:
+    """Every request to either fake, in the order they arrived."""
+    seen = [(r.at, f"{r.method} {r.path.split('?')[0]}") for r in api.fake.requests]
+    seen += [(r.at, f"{r.method} {r.path}") for r in github.fake.requests]
+    return [path for _, path in sorted(seen)]
+
+
+def test_a_refresh_stores_the_rotated_token_before_it_outputs(run, api: Api, github: GitHub):
+    inputs = api.user_inputs(github)
+    old = inputs["refresh-token"]
+    result = run(inputs)
+    assert result.rc == 0, result.log
+    new = github.fake.secret(NAME)
+    assert new and new != old
+    assert api.fake.oauth2.valid_refresh_tokens() == [new]  # the old one is used up
+    assert github.fake.history(NAME) == [old, old, new]  # set by its owner, proof, rotated
+    secrets = "PUT /repos/owner/repo/actions/secrets"
+    assert _paths(api, github) == [
+        f"GET /repos/{github.fake.repository}/actions/secrets/public-key",
+        f"{secrets}/{NAME}",
+        f"POST {TOKEN}",
+        f"{secrets}/{NAME}",
+    ]
+    outputs = result.outputs
+    assert set(outputs) == {"bearer", "token-type", "expires-in", "scope"}
+    assert outputs["token-type"] == "bearer" and outputs["expires-in"] == "7200"
+    assert outputs["scope"] == "tweet.read tweet.write users.read offline.access"
+    assert _me(api, outputs["bearer"]) == 200
+    masks = ghrunner.mask_values(result.log)
+    assert {outputs["bearer"], new, old, inputs["client-secret"], inputs["github-token"]} <= masks
+    assert "Stored the rotated refresh token in the secret X_REFRESH_TOKEN" in result.summary
+    (request,) = api.fake.oauth2.token_requests()
+    form = parse_qs(request.body.decode())
+    assert form == {
+        "refresh_token": [old],
+        "grant_type": ["refresh_token"],
+        "client_id": [CLIENT_ID],
+    }
+    assert request.headers["Authorization"].startswith("Basic ")
+
+
+def test_two_consecutive_runs_each_get_a_working_token(run, api: Api, github: GitHub) -> None:
+    first_inputs = api.user_inputs(github)
+    first = run(first_inputs)
+    assert first.rc == 0, first.log
+    # The next run gets the secret as the first run left it.
+    second = run({**first_inputs, "refresh-token": github.fake.secret(NAME)})
+    assert second.rc == 0, second.log
+    assert second.outputs["bearer"] != first.outputs["bearer"]
+    assert _me(api, first.outputs["bearer"]) == 200
+    assert _me(api, second.outputs["bearer"]) == 200
+    assert len(set(github.fake.history(NAME))) == 3
+
+
+def test_a_public_client_sends_its_id_in_the_body_and_no_basic_auth(run, api: Api, github) -> None:
+    inputs = api.user_inputs(github, client_secret="")
+    inputs["refresh-token"] = api.fake.oauth2.issue_refresh_token(PUBLIC_CLIENT_ID)
+    inputs["client-id"] = PUBLIC_CLIENT_ID
+    result = run(inputs)
+    assert result.rc == 0, result.log
+    (request,) = api.fake.oauth2.token_requests()
+    assert "Authorization" not in request.headers
+    assert parse_qs(request.body.decode())["client_id"] == [PUBLIC_CLIENT_ID]
+
+
+def test_an_environment_secret(run, api: Api, github: GitHub) -> None:
+    result = run(api.user_inputs(github, secret_environment="production"))
+    assert result.rc == 0, result.log
+    assert github.fake.secret(NAME, "production") in api.fake.oauth2.valid_refresh_tokens()
+    assert "environments/production/secrets/public-key" in github.fake.requests[0].path
+
+
+BAD_INPUTS = [
+    ("with api-key", {"api-key": "k" * 20}, "not both: one source of the token per step"),
+    ("no client-id", {"client-id": ""}, "client-id is empty: give the app's OAuth 2.0 Client ID"),
+    ("no refresh-token", {"refresh-token": ""}, "forks or by Dependabot"),
+    ("no secret name", {"refresh-token-secret-name": ""}, "refresh-token-secret-name is empty"),
+    ("bad secret name", {"refresh-token-secret-name": "X-TOKEN"}, "must be a secret name"),
+    ("GITHUB_ name", {"refresh-token-secret-name": "GITHUB_X"}, "not starting with a digit or"),
+    ("no github-token", {"github-token": ""}, '"Secrets: read and write"'),
+    (
+        "passphrase with invalidate",
+        {"passphrase": PASS, "invalidate": "true"},
+        "Revoke in the last job instead: give it sealed-bearer, passphrase, client-id",
+    ),
+    ("newline in refresh-token", {"refresh-token": "a\nb"}, "contains a control character"),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
+def test_bad_input_is_refused_before_any_request(run, api: Api, github: GitHub, changes, expected):
+    inputs = {**api.user_inputs(github), **changes}
+    result = run(inputs)
+    assert result.rc == 1, result.log
+    (error,) = result.annotations("error")
+    assert expected in error
+    assert api.fake.requests == [] and github.fake.requests == []
+    assert result.files == NOTHING
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"GITHUB_API_URL": ""}, "GITHUB_API_URL is not set"),
+        ({"GITHUB_REPOSITORY": "no-slash"}, "GITHUB_REPOSITORY must be OWNER/REPO"),
+        ({"GITHUB_API_URL": "http://github.example"}, "only for a loopback host"),
+    ],
+    ids=["no API URL", "bad repository", "plain http"],
+)
+def test_the_runners_variables_are_checked(run, api: Api, github: GitHub, env, expected) -> None:
+    result = run(api.user_inputs(github), env=env)
+    assert result.rc == 1
+    assert expected in result.annotations("error")[0]
+    assert api.fake.requests == [] and github.fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "env", "said"),
+    [
+        ("unknown", {}, "(HTTP 401: Bad credentials)"),
+        ("read", {}, "(HTTP 403: Resource not accessible by personal access token)"),
+        ("github_token", {}, "(HTTP 403: Resource not accessible by integration)"),
+        ("write", {"GITHUB_REPOSITORY": "owner/other"}, "(HTTP 404: Not Found)"),
+    ],
+    ids=["bad token", "read-only", "GITHUB_TOKEN", "wrong repository"],
+)
+def test_github_refusals_fail_before_x_with_the_refresh_token_untouched(
+    run, api: Api, github: GitHub, kind, env, said
+) -> None:
+    inputs = api.user_inputs(github)
+    token = github.fake.add_token(kind) if kind != "unknown" else "github_pat_" + "x" * 82
+    result = run({**inputs, "github-token": token}, env=env)
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert said in error
+    assert 'needs the repository permission "Secrets: read and write"' in error
+    assert "The job's GITHUB_TOKEN can never write secrets." in error
+    assert api.fake.requests == []  # X never asked: the refresh token is as it was
+    assert api.fake.oauth2.valid_refresh_tokens() == [inputs["refresh-token"]]
+    assert github.fake.secret(NAME) == inputs["refresh-token"]
+    assert result.files == NOTHING
+
+
+def test_an_unknown_environment_is_refused_before_x(run, api: Api, github: GitHub) -> None:
+    result = run(api.user_inputs(github, secret_environment="staging"))
+    (error,) = result.annotations("error")
+    assert "(HTTP 404: Not Found)" in error and "environment staging exists" in error
+    assert api.fake.requests == []
+
+
+def test_githubs_5xx_is_retried(run, api: Api, github: GitHub) -> None:
+    github.fake.faults["public-key"] = ["status:502"]
+    github.fake.faults["put"] = ["status:503", "ok", "status:500"]
+    result = run(api.user_inputs(github))
+    assert result.rc == 0, result.log
+    assert len(github.fake.put_requests()) == 4
+    assert github.fake.secret(NAME) in api.fake.oauth2.valid_refresh_tokens()
+
+
+def test_a_used_refresh_token_names_concurrency(run, api: Api, github: GitHub) -> None:
+    inputs = api.user_inputs(github)
+    assert run(inputs).rc == 0
+    again = run(inputs)  # the refresh token of the first run, which rotated it
+    assert again.rc == 1
+    (error,) = again.annotations("error")
+    assert "HTTP 400: invalid_request: Value passed for the token was invalid." in error
+    assert "give the job a concurrency: group" in error
+    assert again.files == NOTHING
+
+
+def test_two_runs_at_once_one_wins_and_the_other_names_concurrency(
+    run, api: Api, github: GitHub
+) -> None:
+    inputs = api.user_inputs(github)
+    results: list[ghrunner.Run] = []
+    threads = [threading.Thread(target=lambda: results.append(run(inputs))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.rc for r in results) == [0, 1]
+    (loser,) = [r for r in results if r.rc == 1]
+    assert "concurrency: group" in loser.annotations("error")[0]
+
+
+def test_a_wrong_client_secret(run, api: Api, github: GitHub) -> None:
+    inputs = api.user_inputs(github, client_secret="W" * 50)
+    result = run(inputs)
+    (error,) = result.annotations("error")
+    assert "HTTP 401: unauthorized_client" in error
+    assert "check client-id and client-secret" in error and "refresh-token was not used" in error
+    assert api.fake.oauth2.valid_refresh_tokens() == [inputs["refresh-token"]]
+
+
+def test_xs_5xx_is_retried_because_x_did_not_rotate(run, api: Api, github: GitHub) -> None:
+    api.fake.oauth2.faults = ["status:503", "retry-after:0"]
+    result = run(api.user_inputs(github))
+    assert result.rc == 0, result.log
+    assert len(api.fake.oauth2.token_requests()) == 3
+
+
+def test_xs_5xx_to_the_end_says_the_refresh_token_was_not_used(run, api: Api, github) -> None:
+    api.fake.oauth2.faults = ["status:503"] * 2
+    inputs = api.user_inputs(github, retries="1")
+    result = run(inputs)
+    (error,) = result.annotations("error")
+    assert "HTTP 503" in error and "so refresh-token was not used" in error
+    assert api.fake.oauth2.valid_refresh_tokens() == [inputs["refresh-token"]]
+
+
+@pytest.mark.parametrize("fault", ["lost-answer", "slow:5"])
+def test_a_lost_answer_is_never_retried_and_says_so(run, api: Api, github, fault) -> None:
+    api.fake.oauth2.faults = [fault]
+    result = run(api.user_inputs(github, timeout="2"))
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert "The refresh may have reached X, which then rotated refresh-token" in error
+    assert len(api.fake.oauth2.token_requests()) == 1  # never sent twice
+    assert result.files == NOTHING
+
+
+def test_a_refresh_that_never_connected_says_it_was_not_used(run, api: Api, github) -> None:
+    api.server.shutdown()
+    api.server.server_close()
+    result = run(api.user_inputs(github, retries="0"))
+    (error,) = result.annotations("error")
+    assert "Could not connect" in error and "refresh-token was not used." in error
+
+
+def test_storing_fails_after_x_rotated_without_a_passphrase(run, api: Api, github) -> None:
+    github.fake.faults["put"] = ["ok", "status:401"]
+    result = run(api.user_inputs(github))
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert error.startswith("X rotated the refresh token, but storing the new one failed:")
+    assert "The new refresh token is lost: authorize the account again" in error
+    assert result.files == NOTHING
+
+
+def test_storing_fails_after_x_rotated_with_a_passphrase_shows_it_sealed(
+    run, api: Api, github: GitHub
+) -> None:
+    github.fake.faults["put"] = ["ok", "status:500", "status:500", "status:500"]
+    inputs = api.user_inputs(github, passphrase=PASS, retries="2")
+    result = run(inputs)
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert "Here it is, sealed with passphrase: v1." in error
+    assert "`xbearer unseal`" in error and f"gh secret set {NAME} --repo owner/repo" in error
+    sealed = error.split("sealed with passphrase: ", 1)[1].split(" ", 1)[0]
+    rescued = unseal(sealed, PASS)
+    assert api.fake.oauth2.valid_refresh_tokens() == [rescued]  # the one X holds
+    # Stored by hand, the next run works with it.
+    github.fake.set_secret(NAME, rescued)
+    again = run({**inputs, "refresh-token": rescued})
+    assert again.rc == 0, again.log
+    assert result.files == NOTHING
+
+
+def test_seal_for_later_jobs_then_the_last_job_revokes(run, api: Api, github: GitHub) -> None:
+    mint = run(api.user_inputs(github, passphrase=PASS))
+    assert mint.rc == 0, mint.log
+    bearer, sealed = mint.outputs["bearer"], mint.outputs["sealed-bearer"]
+    later = {"sealed-bearer": sealed, "passphrase": PASS}
+    assert run(later).outputs["bearer"] == bearer
+    last_inputs = {
+        **later,
+        "client-id": CLIENT_ID,
+        "client-secret": mint.inputs["client-secret"],
+        "invalidate": "true",
+        "api-url": api.url,
+    }
+    last = run(last_inputs)
+    assert last.rc == 0, last.log
+    assert _me(api, bearer) == 200
+    post = run(last_inputs, post=True, state=last.state)
+    assert post.rc == 0 and post.annotations("warning") == [], post.log
+    assert f"Revoked the user access token at {api.host}" in post.log
+    (revocation,) = api.fake.oauth2.revoke_requests()
+    assert parse_qs(revocation.body.decode())["token_type_hint"] == ["access_token"]
+    assert _me(api, bearer) == 401
+
+
+def test_invalidate_in_the_same_job(run, api: Api, github: GitHub) -> None:
+    inputs = api.user_inputs(github, invalidate="true")
+    main = run(inputs)
+    assert main.rc == 0, main.log
+    post = run(inputs, post=True, state=main.state)
+    assert "Revoked the user access token" in post.log, post.log
+    assert _me(api, main.outputs["bearer"]) == 401
