@@ -137,7 +137,7 @@ def test_two_consecutive_user_context_runs_in_the_container(
         assert result.outputs["expires-in"] == "7200"
         bearers.append(result.outputs["bearer"])
         stored = github.fake.secret("X_REFRESH_TOKEN")
-        assert stored != inputs["refresh-token"]
+        assert stored and stored != inputs["refresh-token"]
         assert api.fake.oauth2.valid_refresh_tokens() == [stored]
         inputs = {**inputs, "refresh-token": stored}
     assert len(set(bearers)) == 2
