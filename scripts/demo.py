@@ -1,10 +1,12 @@
 """The action end to end, offline: a two-job workflow as GitHub's runner runs and shows it.
 
-Run `scripts/demo` (it sets up first). The action's image is built from the Dockerfile,
-the fake X API (tests/fake_x.py) answers on 127.0.0.1, and each step runs the way the
-runner runs it: the action in its container with the runner's mounts and variables, a
-`run:` step as a shell command. Each log is printed as the Actions log shows it, masks
-applied; the file-command files, which only the runner reads, are printed beside it.
+Run `scripts/demo` (it checks Docker and Python first). The action's image is built
+from the Dockerfile, the fake X API (tests/fake_x.py) answers on 127.0.0.1, and each
+step runs the way the runner runs it: the action in its container with the runner's
+mounts and variables, a `run:` step as a shell command. Each log is printed as the
+Actions log shows it, masks applied; the file-command files, which only the runner
+reads, are printed beside it, secrets shown by their length only. Standard library
+only: the demo installs nothing but the image.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import ghrunner  # noqa: E402
-from fake_x import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, FakeX, Server  # noqa: E402
+from fake_x import API_KEY, API_SECRET, FakeX, Server  # noqa: E402
 
 IMAGE = "xbearer:demo"
 PASSPHRASE = "demo passphrase, from a secret"
@@ -49,6 +51,15 @@ except urllib.error.HTTPError as error:
 """
 
 
+def value_shown(value: str, masks: set[str]) -> str:
+    """A file command's value as the demo prints it: never a secret, nor all of a sealed one."""
+    if value in masks:
+        return f"<token: {len(value)} characters>"
+    if value.startswith("v1."):
+        return f"{value[:10]}…{value[-6:]} (sealed, {len(value)} characters)"
+    return value
+
+
 def step(title: str, result: ghrunner.Run, masks: set[str]) -> None:
     """Print one step's log as the Actions log shows it; add its masks to the job's."""
     print(f"\n  ▶ {title}  (exit code {result.rc})")
@@ -67,7 +78,7 @@ def step(title: str, result: ghrunner.Run, masks: set[str]) -> None:
         if result.files[kind]:
             print(f"    runner-internal GITHUB_{kind} file (read by the runner, never logged):")
             for name, value in ghrunner.parse_file_command(result.files[kind]).items():
-                print(f"      {name} = {value}")
+                print(f"      {name} = {value_shown(value, masks)}")
 
 
 def shell(title: str, script: list[str], env: dict[str, str], masks: set[str]) -> None:
@@ -89,7 +100,11 @@ def shell(title: str, script: list[str], env: dict[str, str], masks: set[str]) -
 
 def main() -> int:
     base = sys.argv[1] if len(sys.argv) > 1 else "python:3.13-slim"
-    print(f"Building the action's image from the Dockerfile (base {base}) ...", flush=True)
+    print(
+        f"Building the action's image from the Dockerfile (base {base}). The first run takes "
+        "about a minute, mostly pulling the base image; later runs take a few seconds.",
+        flush=True,
+    )
     started = time.monotonic()
     ghrunner.build_image(IMAGE, base)
     print(f"Built {IMAGE} in {time.monotonic() - started:.1f} s.")
@@ -121,8 +136,6 @@ def main() -> int:
         "api-url": url,
         "sealed-bearer": mint.outputs.get("sealed-bearer", ""),
         "invalidate": "true",
-        "access-token": ACCESS_TOKEN,
-        "access-token-secret": ACCESS_TOKEN_SECRET,
     }
     use = ghrunner.run(use_inputs, image=IMAGE)
     step("uses: ./  (unseal, no request to X)", use, masks)

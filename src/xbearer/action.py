@@ -121,7 +121,7 @@ def _obtain(mode: Mode) -> Obtained:
     """The token, masked (both forms) the moment it is known."""
     endpoint = mode.common.endpoint
     core.debug(
-        f"{type(mode).__name__} at {endpoint.api_url} (timeout {endpoint.timeout:g} s, "
+        f"Mode: {mode.kind}; X API at {endpoint.api_url} (timeout {endpoint.timeout:g} s, "
         f"retries {endpoint.retries})"
     )
     obtained = mode.obtain(_mask_token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from .client import Credentials, invalidate_token, request_token
 from .config import Common, Inputs, check_secret
@@ -19,6 +20,7 @@ SECRETS = INPUTS
 class AppOnly:
     """The app's key and secret, and the owner's access token to sign a revocation."""
 
+    kind: ClassVar[str] = "app-only token"
     common: Common
     credentials: Credentials
     oauth1_token: tuple[str, str] | None

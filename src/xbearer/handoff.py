@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from . import user_context
 from .app_only import AppOnly
@@ -35,6 +36,7 @@ def expected(get: Inputs, common: Common) -> bool:
 class Handoff:
     """sealed-bearer and its passphrase, and what revokes the token, if it is to be."""
 
+    kind: ClassVar[str] = "a later job's token (unsealed, no request)"
     common: Common
     sealed: str
     passphrase: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from .config import Common
 from .transport import Endpoint
@@ -33,6 +33,8 @@ class Mode(Revoker, Protocol):
     `obtain` calls `mask` on every new secret the moment it is known, before
     anything else can print it.
     """
+
+    kind: ClassVar[str]  # the mode, for the debug log
 
     @property
     def common(self) -> Common:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from . import app_only, github, oauth2
 from .config import Common, Inputs, check_secret, parse_api_url
@@ -60,6 +61,7 @@ class ClientRevoker:
 class UserContext:
     """The refresh token, the client it belongs to, and the secret it is kept in."""
 
+    kind: ClassVar[str] = "user token (OAuth 2.0 refresh)"
     common: Common
     client: oauth2.Client
     refresh_token: str
