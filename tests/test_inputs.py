@@ -270,3 +270,13 @@ def test_outside_a_runner_the_entry_point_refuses_to_run(api: Api) -> None:
     assert "use the xbearer command" in done.stdout
     assert "set-output" not in done.stdout and "save-state" not in done.stdout
     assert api.fake.requests == []
+
+
+def test_an_empty_sealed_bearer_names_the_job_output_as_the_examples_do(run, api: Api) -> None:
+    result = run({"sealed-bearer": "", "passphrase": "p" * 16, "api-url": api.url})
+    (error,) = result.annotations("error")
+    assert "under outputs: (sealed: ${{ steps.token.outputs.sealed-bearer }})" in error
+    assert "pass sealed-bearer: ${{ needs.mint.outputs.sealed }}" in error
+    example = (ghrunner.ROOT / "examples" / "later-jobs.yml").read_text()
+    assert "sealed: ${{ steps.token.outputs.sealed-bearer }}" in example
+    assert "sealed-bearer: ${{ needs.mint.outputs.sealed }}" in example

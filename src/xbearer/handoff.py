@@ -57,8 +57,9 @@ class Handoff:
             )
             raise InputError(
                 "sealed-bearer is empty, with passphrase set: the earlier job's output did not "
-                "arrive. Check that the minting job lists sealed-bearer under its outputs: and "
-                f"that this job needs: that job.{minting}"
+                "arrive. The minting job must list it under outputs: (sealed: "
+                "${{ steps.token.outputs.sealed-bearer }}), and this job must need: that job "
+                f"and pass sealed-bearer: ${{{{ needs.mint.outputs.sealed }}}}.{minting}"
             )
         passphrase = common.passphrase
         if not passphrase:
