@@ -321,3 +321,32 @@ def test_invalidate_in_the_same_job(run, api: Api, github: GitHub) -> None:
     post = run(inputs, post=True, state=main.state)
     assert "Revoked the user access token" in post.log, post.log
     assert _me(api, main.outputs["bearer"]) == 401
+
+
+def test_a_github_timeout_before_x_fails_with_the_refresh_token_untouched(run, api, github):
+    github.fake.faults["public-key"] = ["slow:3", "slow:3"]
+    inputs = api.user_inputs(github, timeout="1", retries="1")
+    result = run(inputs)
+    (error,) = result.annotations("error")
+    assert f"{github.url.split('://')[1]} sent nothing for 1 s (2 attempts)" in error
+    assert api.fake.requests == []
+    assert api.fake.oauth2.valid_refresh_tokens() == [inputs["refresh-token"]]
+
+
+@pytest.mark.parametrize("fault", ["slow:3", "lost-answer", "lost-answer:502"])
+def test_storing_after_rotation_survives_a_timeout_or_a_lost_answer(run, api, github, fault):
+    # Storing a secret is idempotent: a PUT whose answer never came is sent again.
+    github.fake.faults["put"] = ["ok", fault]
+    result = run(api.user_inputs(github, timeout="1", retries="1"))
+    assert result.rc == 0, result.log
+    assert github.fake.secret(NAME) == api.fake.oauth2.valid_refresh_tokens()[0]
+    assert len(github.fake.put_requests()) == 3
+
+
+def test_a_github_timeout_after_rotation_to_the_end_is_rescued(run, api, github) -> None:
+    github.fake.faults["put"] = ["ok", "slow:3", "slow:3"]
+    result = run(api.user_inputs(github, timeout="1", retries="1", passphrase=PASS))
+    (error,) = result.annotations("error")
+    assert "X rotated the refresh token, but storing the new one failed" in error
+    sealed = error.split("sealed with passphrase: ", 1)[1].split(" ", 1)[0]
+    assert api.fake.oauth2.valid_refresh_tokens() == [unseal(sealed, PASS)]
