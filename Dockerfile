@@ -22,7 +22,7 @@ RUN python -m pip install --no-cache-dir --disable-pip-version-check --root-user
 # standard library, the packages, the shared libraries they load, the files
 # glibc and OpenSSL read at start, licences (see the script).
 COPY scripts/image_tree.py /usr/local/share/xbearer/image_tree.py
-RUN /usr/local/bin/python -I /usr/local/share/xbearer/image_tree.py /rootfs
+RUN /usr/local/bin/python -I -S /usr/local/share/xbearer/image_tree.py /rootfs
 # Last, so a source change rebuilds only these layers: src/bin and src/xbearer,
 # compiled too.
 COPY src /app

@@ -1,12 +1,14 @@
 """Assemble the file tree of the action's final image: only what runs.
 
-Run by the Dockerfile's first stage with the interpreter the entry points name:
-``/usr/local/bin/python -I image_tree.py ROOT``. It asks that interpreter where
-it lives (the official slim image keeps Python in /usr/local, Debian's in /usr)
-and copies into ROOT, keeping every symbolic link met on the way:
+Run by the Dockerfile's first stage with the interpreter and flags the entry points
+use: ``/usr/local/bin/python -I -S image_tree.py ROOT``. It asks that interpreter
+where it lives and imports from (the official slim image keeps Python in
+/usr/local, Debian's is in /usr) and copies into ROOT, keeping every symbolic
+link met on the way:
 
-- the interpreter and its standard library, without what can never run here
-  (EXCLUDED, with the reason for each), precompiled (unchecked-hash pycs);
+- the interpreter and its standard library (the directories on its import path),
+  without what can never run here (EXCLUDED, with the reason for each),
+  precompiled (unchecked-hash pycs);
 - the installed packages (/app/lib, precompiled by the Dockerfile);
 - every shared library that the interpreter and each kept extension module load,
   found by following their dynamic dependencies with ldd (never a hand-kept
@@ -29,7 +31,6 @@ import shutil
 import ssl
 import subprocess
 import sys
-import sysconfig
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -66,6 +67,8 @@ EXCLUDED = {
     "_dbm": "Berkeley DB and GDBM are not in the image",
     "_gdbm": "Berkeley DB and GDBM are not in the image",
     "sitecustomize.py": "run by site, which the entry points skip (-S)",
+    "site-packages": "what was installed into the base (pip): never on the path (-S)",
+    "dist-packages": "what was installed into the base: never on the path (-S)",
 }
 # Loaded with dlopen by glibc itself (pthread_exit, pthread_cancel), so no DT_NEEDED
 # entry names it.
@@ -175,20 +178,26 @@ def debian_packages(paths: Iterable[str]) -> set[str]:
     return owners
 
 
+def import_path() -> list[str]:
+    """Where this interpreter imports the standard library from, run as the entry points
+    run it (isolated, without site): the directories on sys.path, each copied once."""
+    found: list[str] = []
+    for directory in sorted(filter(os.path.isdir, sys.path), key=len):
+        real = os.path.realpath(directory)
+        if not any(real == f or real.startswith(f + "/") for f in map(os.path.realpath, found)):
+            found.append(directory)
+    return found
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or sys.flags.isolated != 1:
-        raise SystemExit("usage: /usr/local/bin/python -I image_tree.py ROOT")
+    if len(argv) != 2 or not (sys.flags.isolated and sys.flags.no_site):
+        raise SystemExit("usage: /usr/local/bin/python -I -S image_tree.py ROOT")
     tree = Tree(Path(argv[1]))
-    paths = sysconfig.get_paths()
-    stdlib, platstdlib = paths["stdlib"], paths["platstdlib"]
-    dynload = sysconfig.get_config_var("DESTSHARED")  # the extension modules
+    stdlib = import_path()
     skip = [*EXCLUDED, "__pycache__"]  # the standard library is compiled afresh below
 
     tree.add(sys.executable)
-    kept = tree.add_tree(stdlib, skip)
-    for extra in {platstdlib, dynload} - {stdlib}:
-        if not os.path.realpath(extra).startswith(os.path.realpath(stdlib) + "/"):
-            kept += tree.add_tree(extra, skip)
+    kept = [path for directory in stdlib for path in tree.add_tree(directory, skip)]
     kept += tree.add_tree(PACKAGES)
 
     libraries: set[str] = set()
@@ -208,14 +217,15 @@ def main(argv: list[str]) -> int:
     (tree.root / "tmp").mkdir(exist_ok=True)
     (tree.root / "tmp").chmod(0o1777)
 
-    compileall.compile_dir(
-        str(tree.root / stdlib.lstrip("/")),
-        quiet=1,
-        workers=0,
-        stripdir=str(tree.root),
-        prependdir="/",
-        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-    )
+    for directory in stdlib:
+        compileall.compile_dir(
+            str(tree.root / os.path.realpath(directory).lstrip("/")),
+            quiet=1,
+            workers=0,
+            stripdir=str(tree.root),
+            prependdir="/",
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
     return 0
 
 

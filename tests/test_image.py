@@ -449,8 +449,8 @@ def test_the_final_image_has_no_shell_no_package_manager_no_test_suite(
     listing: tuple[str, dict[str, tuple[str, str]]],
 ) -> None:
     stdlib, paths = listing
-    names = {os.path.basename(path) for path in paths}
-    assert not names & {"sh", "bash", "dash", "busybox", "apt", "apt-get", "dpkg", "pip", "pip3"}
+    tools = {"sh", "bash", "dash", "busybox", "apt", "apt-get", "dpkg", "pip", "pip3"}
+    assert not [path for path in paths if os.path.basename(path) in tools]
     assert not [p for p in paths if p.startswith(("/var/lib/dpkg", "/etc/apt"))]
     for gone in ("test", "idlelib", "tkinter", "turtledemo", "ensurepip", "pydoc_data", "sqlite3"):
         assert f"{stdlib}/{gone}" not in paths
@@ -458,6 +458,7 @@ def test_the_final_image_has_no_shell_no_package_manager_no_test_suite(
     # Nothing of the extension modules whose libraries are left out.
     assert not [p for p in paths if re.search(r"/_(sqlite3|tkinter|curses)\.", p)]
     assert "/app/lib/tests" not in paths and "/app/lib/bin" not in paths
+    assert not [p for p in paths if p.endswith(("/site-packages", "/dist-packages"))]
 
 
 def test_every_python_source_in_the_final_image_is_precompiled_unchecked(
@@ -503,8 +504,12 @@ def test_requests_trusts_certifis_bundle_in_the_final_image(image: str) -> None:
 
 
 LICENCES = """\
-import os, subprocess
+import os, subprocess, sys, sysconfig
 root, missing, packages = "/rootfs", [], set()
+# Python built outside Debian (the official image's, in /usr/local): its LICENSE.txt.
+stdlib, config = sysconfig.get_paths()["stdlib"], sysconfig.get_config_var
+python = os.path.exists(root + stdlib + "/LICENSE.txt")
+pythons = (os.path.realpath(sys.executable), os.path.join(config("LIBDIR"), config("INSTSONAME")))
 for top, _, files in os.walk(root):
     for name in files:
         path = os.path.join(top, name)
@@ -516,8 +521,10 @@ for top, _, files in os.walk(root):
         inside = os.path.realpath(path)[len(root):]
         found = subprocess.run(["dpkg-query", "-S", inside], capture_output=True, text=True)
         package = found.stdout.split(":")[0] if found.returncode == 0 else ""
+        if not package and python and (inside in pythons or inside.startswith(stdlib + "/")):
+            package = "python"
         packages.add(package)
-        if not os.path.exists(f"{root}/usr/share/doc/{package}/copyright"):
+        if package != "python" and not os.path.exists(f"{root}/usr/share/doc/{package}/copyright"):
             missing.append(f"{inside} ({package or 'no package'})")
 for top, dirs, files in os.walk(root + "/app/lib"):
     for name in dirs:
