@@ -81,7 +81,8 @@ _OAUTH1 = {"access-token": ACCESS_TOKEN, "access-token-secret": ACCESS_TOKEN_SEC
 
 # Every mode of the action. A new mode is one more entry: a function of the World
 # that returns the Step to run (its inputs, environment, the fake's answers) and
-# what its log says when it ran to its end.
+# what its log says when it ran to its end. A mode that talks to another server
+# (say, GitHub's API) needs that server as a field of World, started in world().
 MODES: dict[str, Callable[[World], Step]] = {
     "token request, export-env, job summary": lambda w: Step(
         w.api.inputs(export_env="TWITTER_BEARER_TOKEN"),
