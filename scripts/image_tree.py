@@ -134,7 +134,7 @@ class Tree:
 
 
 def _matches(name: str, patterns: Iterable[str]) -> bool:
-    module = name.split(".", 1)[0]  # _ssl.cpython-313-x86_64-linux-gnu.so -> _ssl
+    module = name.split(".", 1)[0]  # _ssl.cpython-313-<platform>.so -> _ssl
     return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(module, p) for p in patterns)
 
 

@@ -548,3 +548,11 @@ def test_the_final_image_carries_the_licences_of_what_it_ships(image: str) -> No
     packages, missing = (ast.literal_eval(line) for line in done.stdout.splitlines())
     assert {"libc6", "libssl3t64"} <= set(packages)
     assert missing == []
+
+
+def test_the_build_names_no_architecture() -> None:
+    # The release builds linux/amd64 and linux/arm64 from the same Dockerfile: library
+    # directories (x86_64-linux-gnu, aarch64-linux-gnu) come from the loader, not from us.
+    for path in (ghrunner.ROOT / "Dockerfile", ghrunner.ROOT / "scripts" / "image_tree.py"):
+        text = path.read_text()
+        assert not re.search(r"x86_64|x86-64|aarch64|amd64|arm64|linux-gnu", text), path
