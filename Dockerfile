@@ -1,12 +1,13 @@
-# The action's image. The base is pinned by digest (python:3.13-slim, Python
-# 3.13.15 on Debian trixie, as of September 2026; Dependabot moves it forward).
-# Tests build on an offline stand-in: docker build --build-arg BASE=IMAGE .
+# The action's image: only what runs. The first stage (`build`) installs and
+# compiles on the base and assembles that tree in /rootfs; the final stage is
+# FROM scratch with the tree: no shell, no package manager. The base is pinned
+# by digest (python:3.13-slim, Python 3.13.15 on Debian trixie, as of September
+# 2026; Dependabot moves it forward). Tests build on an offline stand-in:
+#   docker build --build-arg BASE=IMAGE .
+# To look inside, build the first stage, which keeps the shell and the tree:
+#   docker build --target build -t xbearer:debug . && docker run -it --entrypoint sh xbearer:debug
 ARG BASE=python:3.13-slim@sha256:881d80734ee05dca6f7f42dcb080975652a53c7eda9ba1f03bb8da31aa6a6ec2
-FROM ${BASE}
-# No USER: GitHub runs container actions as root so they can write the
-# workspace and the file-command files. No ENV either: the entry points run
-# Python isolated (-I: a job's PYTHONPATH cannot reach in) and set their path.
-ENTRYPOINT ["/app/bin/main"]
+FROM ${BASE} AS build
 # Dependencies, hash-locked, binary-only, without dependency resolution (so
 # actions-toolkit's PyGithub never enters), compiled once here rather than on
 # every run; no pip cache is kept, nor what the wheels carry that never runs
@@ -17,7 +18,21 @@ RUN python -m pip install --no-cache-dir --disable-pip-version-check --root-user
         --target /app/lib -r /app/requirements.txt \
     && rm -rf /app/lib/tests /app/lib/bin \
     && python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/lib
-# Last, so a source change rebuilds only these two layers: src/bin and src/xbearer,
+# The tree of the final image: the interpreter the entry points name, the
+# standard library, the packages, the shared libraries they load, the files
+# glibc and OpenSSL read at start, licences (see the script).
+COPY scripts/image_tree.py /usr/local/share/xbearer/image_tree.py
+RUN /usr/local/bin/python -I -S /usr/local/share/xbearer/image_tree.py /rootfs
+# Last, so a source change rebuilds only these layers: src/bin and src/xbearer,
 # compiled too.
 COPY src /app
 RUN python -m compileall -q --invalidation-mode unchecked-hash /app/xbearer
+
+FROM scratch
+# No USER: GitHub runs container actions as root so they can write the
+# workspace and the file-command files. No ENV either: the entry points run
+# Python isolated (-I: a job's PYTHONPATH cannot reach in) and set their path.
+COPY --from=build /rootfs/ /
+COPY --from=build /app/bin /app/bin
+COPY --from=build /app/xbearer /app/xbearer
+ENTRYPOINT ["/app/bin/main"]

@@ -1,19 +1,27 @@
-"""Benchmark the action's image: build, size, run, rebuild, and a fresh runner's job.
+"""Benchmark the action's image: what a fresh runner pulls, one run, builds, a fresh job.
 
 Usage: .venv/bin/python bench/run.py [--base IMAGE] [--only NAME ...]
-(Docker up; see scripts/setup. fresh_job also needs ../shared/testbed.)
+(Docker up; see scripts/setup. pull_bytes, pull and fresh_job also need
+../shared/testbed: a registry on loopback and a second, empty engine.)
 
-1. cold_build: build with no layer cache (base present), ours vs the naive
-   build, best of 3
-2. size: bytes each image adds to its base
-3. run: one token request, container start to exit, against the fake X API on
-   loopback: ours vs X's documented curl command in a container, median of 7
-4. rebuild: after a change to one source file, which steps rebuild, and time
-5. fresh_job: a job on a fresh runner (the second engine, reset before each
+1. pull_bytes: the compressed bytes a fresh runner pulls for our image (its
+   manifest's layers and config, in the loopback registry) vs for the base alone;
+   with our image built on bench/slim-like (a stand-in shaped like the real
+   python:3.13-slim, which cannot be pulled here) and the real slim's own size
+2. pull: pulling our image by digest on the fresh engine, reset to empty before
+   each sample, vs pulling the base alone there; interleaved, median of 5
+3. run, run_naive, run_curl: one token request, container start to exit, against
+   the fake X API on loopback; our image vs the current one (bench/current: one
+   stage on the whole base), vs the naive requests script (bench/reference), and
+   vs X's documented curl command in a container; interleaved, median of 15
+4. fresh_job: a job on a fresh runner (the second engine, reset before each
    sample), median of 5: (A) the Dockerfile path, building the image with the
    base pulled from the loopback registry and then one token request, vs (B) the
    release path, pulling the image pinned by digest and then one token request;
    with the bytes each path pulls
+5. cold_build: build with no layer cache (base present), ours vs the naive
+   build, best of 3
+6. rebuild: after a change to one source file, which steps rebuild, and time
 Prints a table and updates bench/results.json (the README's table comes from it:
 scripts/readme_tables.py). Ratios, not absolute times, are what to compare: this
 machine is shared and noisy.
@@ -41,8 +49,22 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fake_x import API_KEY, API_SECRET, FakeX, Server  # noqa: E402
 from testbed import Testbed  # noqa: E402
 
-OURS, REFERENCE, CURL = "xbearer:bench", "xbearer-reference:bench", "xbearer-curl:bench"
-TARGETS = {"size": 0.35, "cold_build": 0.8, "run": 1.5, "rebuild": 0.2, "fresh_job": 0.75}
+OURS, CURRENT = "xbearer:bench", "xbearer-current:bench"
+SLIM_LIKE, ON_SLIM_LIKE = "xbearer-slim-like-base:bench", "xbearer-on-slim-like:bench"
+NAIVE, CURL = "xbearer-reference:bench", "xbearer-curl:bench"
+TARGETS = {
+    "pull_bytes": 0.30,
+    "pull": 0.35,
+    "run": 1.0,
+    "run_naive": 1.0,
+    "run_curl": 1.5,
+    "fresh_job": 0.75,
+    "cold_build": 0.8,
+    "rebuild": 0.2,
+}
+# python:3.13.15-slim for linux/amd64, the digest the Dockerfile pins: compressed
+# transfer size per docker-library/repo-info, repos/python/remote/3.13.15-slim.md.
+REAL_SLIM_BYTES = 45967048
 RESULTS = ROOT / "bench" / "results.json"
 INPUTS = {"INPUT_API-KEY": API_KEY, "INPUT_API-SECRET": API_SECRET, "INPUT_RETRIES": "0"}
 Row = dict[str, float]
@@ -56,18 +78,22 @@ def docker(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 
 def build(
-    context: Path, tag: str, base: str, *, cache: bool, env: dict[str, str] | None = None
+    context: Path,
+    tag: str,
+    base: str,
+    *,
+    cache: bool,
+    env: dict[str, str] | None = None,
+    dockerfile: Path | None = None,
 ) -> tuple[float, str]:
     args = ["build", "--network", "host", "--build-arg", f"BASE={base}", "-t", tag, str(context)]
+    if dockerfile:
+        args[1:1] = ["-f", str(dockerfile)]
     if not cache:
         args.insert(1, "--no-cache")
     started = time.perf_counter()
     out = docker(*args, env=env).stdout
     return time.perf_counter() - started, out
-
-
-def size(image: str) -> int:
-    return int(docker("image", "inspect", "--format", "{{.Size}}", image).stdout)
 
 
 def run_action(image: str, url: str, env: dict[str, str] | None = None) -> None:
@@ -89,27 +115,28 @@ def context_copy(dest: Path) -> Path:
     for name in ("Dockerfile", ".dockerignore", "requirements.txt"):
         shutil.copy2(ROOT / name, dest / name)
     shutil.copytree(ROOT / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / "scripts").mkdir()
+    shutil.copy2(ROOT / "scripts" / "image_tree.py", dest / "scripts" / "image_tree.py")
     return dest
 
 
-def cold_build(context: Path, base: str) -> Row:
-    ours, reference = [], []
-    for _ in range(3):  # interleaved, so noise hits both alike
-        ours.append(build(context, OURS, base, cache=False)[0])
-        reference.append(build(ROOT / "bench" / "reference", REFERENCE, base, cache=False)[0])
-    return {"ours_s": min(ours), "reference_s": min(reference)}
+def interleaved(samples: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """Time each action `rounds` times, taking turns and rotating who goes first, so
+    that the machine's noise falls on all alike."""
+    names = list(samples)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for turn in range(rounds):
+        for name in names[turn % len(names) :] + names[: turn % len(names)]:
+            times[name].append(timed(samples[name]))
+    return times
 
 
-def image_size(context: Path, base: str) -> Row:
+def runs(context: Path, base: str, url: str, fake: FakeX) -> dict[str, Row]:
+    """One token request, container start to exit: ours vs the current image, the
+    naive script and curl."""
     build(context, OURS, base, cache=True)
-    build(ROOT / "bench" / "reference", REFERENCE, base, cache=True)
-    return {
-        "ours_bytes": size(OURS) - size(base),
-        "reference_bytes": size(REFERENCE) - size(base),
-    }
-
-
-def run(base: str, url: str, fake: FakeX) -> Row:
+    build(context, CURRENT, base, cache=True, dockerfile=ROOT / "bench" / "current" / "Dockerfile")
+    build(ROOT / "bench" / "reference", NAIVE, base, cache=True)
     build(ROOT / "bench" / "curl", CURL, base, cache=True)
     curl = [
         CURL,
@@ -121,12 +148,29 @@ def run(base: str, url: str, fake: FakeX) -> Row:
         f"{url}/oauth2/token",
     ]
     before = len(fake.token_requests())
+    times = interleaved(
+        {
+            "ours": lambda: run_action(OURS, url),
+            "run": lambda: run_action(CURRENT, url),
+            "run_naive": lambda: run_action(NAIVE, url),
+            "run_curl": lambda: docker("run", "--rm", "--network", "host", *curl),
+        },
+        rounds=15,
+    )
+    assert len(fake.token_requests()) - before == 4 * 15
+    ours = statistics.median(times.pop("ours"))
+    return {
+        name: {"ours_s": ours, "reference_s": statistics.median(samples)}
+        for name, samples in times.items()
+    }
+
+
+def cold_build(context: Path, base: str) -> Row:
     ours, reference = [], []
-    for _ in range(7):
-        ours.append(timed(lambda: run_action(OURS, url)))
-        reference.append(timed(lambda: docker("run", "--rm", "--network", "host", *curl)))
-    assert len(fake.token_requests()) - before == 14
-    return {"ours_s": statistics.median(ours), "reference_s": statistics.median(reference)}
+    for _ in range(3):  # interleaved, so noise hits both alike
+        ours.append(build(context, OURS, base, cache=False)[0])
+        reference.append(build(ROOT / "bench" / "reference", NAIVE, base, cache=False)[0])
+    return {"ours_s": min(ours), "reference_s": min(reference)}
 
 
 def rebuild(context: Path, base: str, cold_s: float) -> Row:
@@ -164,31 +208,67 @@ def pip_bytes(build_log: str) -> int:
     return int(sum(float(n) * units[unit] for n, unit in found))
 
 
-def fresh_job(context: Path, base: str, url: str) -> Row:
-    testbed = Testbed(ROOT.parent / "shared" / "testbed")
-    registry_base = testbed.push(base, "library/python", "3.13-slim")
-    build(context, OURS, base, cache=True)
-    released = testbed.push(OURS, "xbearer/action", "bench")
-    fresh = {**os.environ, "DOCKER_HOST": testbed.fresh_host}
+class Released:
+    """The base and our image pushed to the loopback registry, as a release pushes it."""
+
+    def __init__(self, context: Path, base: str) -> None:
+        self.testbed = Testbed(ROOT.parent / "shared" / "testbed")
+        self.base = self.testbed.push(base, "library/python", "3.13-slim")
+        build(context, OURS, base, cache=True)
+        self.ours = self.testbed.push(OURS, "xbearer/action", "bench")
+        self.fresh = {**os.environ, "DOCKER_HOST": self.testbed.fresh_host}
+
+
+def pull_bytes(released: Released, context: Path, base: str) -> Row:
+    """Ours vs the base; and ours built on a stand-in shaped like the real slim."""
+    build(ROOT / "bench" / "slim-like", SLIM_LIKE, base, cache=True)
+    build(context, ON_SLIM_LIKE, SLIM_LIKE, cache=True)
+    on_slim_like = released.testbed.push(ON_SLIM_LIKE, "xbearer/on-slim-like", "bench")
+    return {
+        "ours_bytes": registry_bytes(released.testbed, released.ours),
+        "reference_bytes": registry_bytes(released.testbed, released.base),
+        "real_slim_bytes": REAL_SLIM_BYTES,
+        "ours_on_slim_like_bytes": registry_bytes(released.testbed, on_slim_like),
+    }
+
+
+def pull(released: Released) -> Row:
+    samples: dict[str, list[float]] = {"ours": [], "base": []}
+    for turn in range(5):  # interleaved, each on an engine reset to empty
+        order = [("ours", released.ours), ("base", released.base)]
+        for name, reference in order[turn % 2 :] + order[: turn % 2]:
+            released.testbed.reset_fresh_engine()
+            started = time.perf_counter()
+            docker("pull", reference, env=released.fresh)
+            samples[name].append(time.perf_counter() - started)
+    released.testbed.reset_fresh_engine()
+    return {
+        "ours_s": statistics.median(samples["ours"]),
+        "reference_s": statistics.median(samples["base"]),
+    }
+
+
+def fresh_job(released: Released, context: Path, url: str) -> Row:
+    fresh, testbed = released.fresh, released.testbed
     dockerfile, release, downloads = [], [], 0
     for _ in range(5):  # interleaved, each on an engine reset to empty
         testbed.reset_fresh_engine()
         started = time.perf_counter()
-        _, log = build(context, "xbearer:fresh", registry_base, cache=True, env=fresh)
+        _, log = build(context, "xbearer:fresh", released.base, cache=True, env=fresh)
         run_action("xbearer:fresh", url, fresh)
         dockerfile.append(time.perf_counter() - started)
         downloads = pip_bytes(log)
         testbed.reset_fresh_engine()
         started = time.perf_counter()
-        docker("pull", released, env=fresh)
-        run_action(released, url, fresh)
+        docker("pull", released.ours, env=fresh)
+        run_action(released.ours, url, fresh)
         release.append(time.perf_counter() - started)
     testbed.reset_fresh_engine()
     return {
         "ours_s": statistics.median(release),
         "reference_s": statistics.median(dockerfile),
-        "ours_bytes": registry_bytes(testbed, released),
-        "reference_bytes": registry_bytes(testbed, registry_base) + downloads,
+        "ours_bytes": registry_bytes(testbed, released.ours),
+        "reference_bytes": registry_bytes(testbed, released.base) + downloads,
         "reference_pip_bytes": downloads,
     }
 
@@ -228,15 +308,17 @@ def main() -> int:
     url = Server(fake).start()
     with tempfile.TemporaryDirectory() as tmp:
         context = context_copy(Path(tmp))
+        if {"run", "run_naive", "run_curl"} & set(wanted):
+            results.update(runs(context, args.base, url, fake))
+        if {"pull_bytes", "pull", "fresh_job"} & set(wanted):
+            released = Released(context, args.base)
+            results["pull_bytes"] = pull_bytes(released, context, args.base)
+            if "pull" in wanted:
+                results["pull"] = pull(released)
+            if "fresh_job" in wanted:
+                results["fresh_job"] = fresh_job(released, context, url)
         if "cold_build" in wanted:
             results["cold_build"] = cold_build(context, args.base)
-        if "size" in wanted:
-            results["size"] = image_size(context, args.base)
-        if "run" in wanted:
-            build(context, OURS, args.base, cache=True)
-            results["run"] = run(args.base, url, fake)
-        if "fresh_job" in wanted:
-            results["fresh_job"] = fresh_job(context, args.base, url)
         if "rebuild" in wanted:  # last: it changes the context
             build(context, OURS, args.base, cache=True)
             cold = results.get("cold_build", {}).get("ours_s", 0.0)

@@ -76,14 +76,20 @@ def run(
     workspace: Path | None = None,
     timeout: float = 120,
     missing: Iterable[str] = (),
+    command: Sequence[str] = (),
+    under: str = "",
+    hosts: Mapping[str, str] | None = None,
     docker_args: Sequence[str] = (),
     during: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> Run:
     """Run the main (or post) step with these inputs; the log holds stdout and stderr in order.
 
     `missing` names file-command files (e.g. "ENV") that the runner failed to create;
-    `docker_args` go to `docker run` (with `image`); `during` is called with the
-    running process (to signal it, say) before its end is awaited.
+    `during` is called with the running process (to signal it, say) before its end is
+    awaited. In an image, `command` (an executable, then its arguments) runs instead of
+    the entry point, `under` mounts the runner's directories there too (for a chroot),
+    `hosts` (name: address) are added to the container's /etc/hosts, and `docker_args`
+    go to `docker run`.
     """
     with tempfile.TemporaryDirectory() as tmp:
         commands_dir = Path(tmp)
@@ -113,12 +119,19 @@ def run(
                 "-v",
                 f"{ws}:/github/workspace",
             ]
+            if under:
+                cmd += ["-v", f"{commands_dir}:{under}/github/file_commands"]
+                cmd += ["-v", f"{ws}:{under}/github/workspace"]
+            for name, address in (hosts or {}).items():
+                cmd += ["--add-host", f"{name}:{address}"]
             for name in variables:
                 cmd += ["-e", name]
             cmd += docker_args
-            if post:
-                cmd += ["--entrypoint", "/app/bin/post"]
-            cmd.append(image)
+            if command:
+                cmd += ["--entrypoint", command[0], image, *command[1:]]
+            else:
+                cmd += ["--entrypoint", "/app/bin/post"] if post else []
+                cmd.append(image)
             child_env = {**os.environ, **variables}
             cwd = ROOT
         else:
@@ -156,8 +169,9 @@ def host_env() -> dict[str, str]:
     }
 
 
-def build_image(tag: str, base: str) -> None:
-    """Build the action's image from the Dockerfile on `base`; fail with docker's output."""
+def build_image(tag: str, base: str, target: str | None = None) -> None:
+    """Build the action's image (or a stage of it) from the Dockerfile on `base`; fail
+    with docker's output."""
     build = subprocess.run(
         [
             "docker",
@@ -167,6 +181,7 @@ def build_image(tag: str, base: str) -> None:
             "host",
             "--build-arg",
             f"BASE={base}",
+            *(["--target", target] if target else []),
             "-t",
             tag,
             str(ROOT),
