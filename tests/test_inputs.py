@@ -39,6 +39,7 @@ BAD_INPUTS = [
     ("url wildcard", {"api-url": "https://*.example.com"}, "its host is not a valid name"),
     ("url underscore", {"api-url": "https://api_x.example.com"}, "its host is not a valid name"),
     ("url empty label", {"api-url": "https://api..x.com"}, "its host is not a valid name"),
+    ("url full-width", {"api-url": "https://ｌｏｃａｌｈｏｓｔ:8080"}, "not a valid name"),
     (
         "url with the token path",
         {"api-url": "https://api.twitter.com/oauth2/token"},

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined]  # not in typeshed
 
 import idna
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from .errors import ACTION_TERMS, InputError, Terms, clean
 from .transport import Endpoint
@@ -152,8 +154,12 @@ def _host_problem(host: str) -> str | None:
         return None
     try:
         idna.encode(host, uts46=True, std3_rules=True)
-    except idna.IDNAError:
-        return "its host is not a valid name (an empty label, or a character such as * or _)"
+        parse_url(f"https://{host}/")  # as strict as the connection will be (IDNA 2008)
+    except (idna.IDNAError, LocationParseError):
+        return (
+            "its host is not a valid name (an empty label, a character such as * or _, or "
+            "full-width letters)"
+        )
     return None
 
 
