@@ -117,15 +117,19 @@ def tls_api(ca: trustme.CA, tmp_path: Path) -> Iterator[Api]:
     yield from _serve(context)
 
 
-@pytest.fixture
-def github() -> Iterator[GitHub]:
-    """The fake GitHub REST API (Actions secrets of owner/repo) on 127.0.0.1."""
+def _github() -> Iterator[GitHub]:
     fake = FakeGitHub()
     server = GitHubServer(fake)
     url = server.start()
     yield GitHub(fake, url, server)
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def github() -> Iterator[GitHub]:
+    """The fake GitHub REST API (Actions secrets of owner/repo) on 127.0.0.1."""
+    yield from _github()
 
 
 @pytest.fixture

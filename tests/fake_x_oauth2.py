@@ -205,6 +205,13 @@ class OAuth2:
         with self.lock:
             return self._new("refresh", client_id, tuple(scopes)).value
 
+    def issue_access_token(
+        self, client_id: str = CLIENT_ID, scopes: tuple[str, ...] = DEFAULT_SCOPES
+    ) -> str:
+        """A live user access token, as a refresh gives one (for a post step to revoke)."""
+        with self.lock:
+            return self._new("access", client_id, tuple(scopes)).value
+
     def _all(self) -> list[Token]:
         with self.lock:  # handler threads may be issuing
             return list(self.tokens.values())

@@ -29,7 +29,7 @@ import pytest
 import trustme
 
 import ghrunner
-from conftest import BASE, IMAGE, Api, _serve
+from conftest import BASE, IMAGE, Api, GitHub, _github, _serve
 from fake_x import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, TOKEN
 from proxy import ConnectProxy
 
@@ -41,12 +41,17 @@ ENTRY = {False: "/app/bin/main", True: "/app/bin/post"}
 @dataclass
 class World:
     """What a mode talks to, fresh for each run: the fake X API over HTTP and over
-    HTTPS (workspace/ca.pem trusts it), an HTTPS proxy, the workspace."""
+    HTTPS (workspace/ca.pem trusts it), an HTTPS proxy, the workspace, the fake GitHub."""
 
     api: Api
     tls_api: Api
     proxy: ConnectProxy
     workspace: Path
+    github: GitHub
+
+    def tokens(self) -> list[str]:
+        """Every token the fakes issued or accept: none may show in a log."""
+        return [TOKEN, *self.api.fake.oauth2.issued(), *self.github.fake.tokens]
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,23 @@ class Step:
     hosts: dict[str, str] = field(default_factory=dict)  # added to the container's /etc/hosts
     imports: tuple[str, ...] = ()  # modules the mode cannot run without: the measure's check
     check: Callable[[World], object] = lambda world: True  # and what the fake saw
+
+
+def _state(token: str, api: Api) -> dict[str, str]:
+    """What a main step with invalidate leaves for its post step: the token, its route."""
+    return {"token": token, "route": json.dumps({"api-url": api.url, "proxy": "", "ca": ""})}
+
+
+def _revoke_user(w: World) -> Step:
+    token = w.api.fake.oauth2.issue_access_token()
+    return Step(
+        w.api.user_inputs(w.github, invalidate="true"),
+        "Revoked the user access token",
+        post=True,
+        state=_state(token, w.api),
+        env=w.github.env(),
+        check=lambda w: token in w.api.fake.oauth2.revoked(),
+    )
 
 
 @cache
@@ -105,17 +127,27 @@ MODES: dict[str, Callable[[World], Step]] = {
         w.api.inputs(invalidate="true"),
         "Revoked the bearer token",
         post=True,
-        state={"token": TOKEN},
+        state=_state(TOKEN, w.api),
         check=lambda w: TOKEN in w.api.fake.revoked,
     ),
     "revoke with OAuth 1.0a (post step)": lambda w: Step(
         {**w.api.inputs(invalidate="true"), **_OAUTH1},
         "Revoked the bearer token",
         post=True,
-        state={"token": TOKEN},
+        state=_state(TOKEN, w.api),
         imports=("requests_oauthlib", "oauthlib.oauth1"),
         check=lambda w: TOKEN in w.api.fake.revoked,
     ),
+    "user context: refresh, the rotated token stored (sealed box)": lambda w: Step(
+        w.api.user_inputs(w.github),
+        "Stored the rotated refresh token",
+        env=w.github.env(),
+        imports=("nacl.public", "xbearer.user_context", "xbearer.github"),
+        check=lambda w: (
+            w.github.fake.secret("X_REFRESH_TOKEN") in w.api.fake.oauth2.valid_refresh_tokens()
+        ),
+    ),
+    "user context: revoke the access token (post step)": _revoke_user,
     "post step with nothing to revoke": lambda w: Step(
         w.api.inputs(), "Nothing to revoke", post=True
     ),
@@ -203,7 +235,8 @@ def world(ca: trustme.CA, workspace: Path) -> Iterator[World]:
     for api in _serve():
         for tls_api in _serve(context):
             with ConnectProxy() as proxy:
-                yield World(api, tls_api, proxy, workspace)
+                for github in _github():
+                    yield World(api, tls_api, proxy, workspace, github)
 
 
 def run_mode(
@@ -233,7 +266,7 @@ def run_mode(
             under=under,
             hosts=step.hosts,
         )
-        ghrunner.assert_no_leak(result, [TOKEN], trust_runner=False)
+        ghrunner.assert_no_leak(result, w.tokens(), trust_runner=False)
         assert result.rc == step.rc, f"{name}:\n{result.log}"
         assert step.says in result.log, f"{name}:\n{result.log}"
         assert "Traceback" not in result.log and "internal error" not in result.log.lower()
