@@ -352,14 +352,14 @@ def test_a_port_in_use_is_named(api: Api) -> None:
         (
             ["--repo", "owner/repo", "--secret", "X_REFRESH_TOKEN"],
             {},
-            "GH_TOKEN and GITHUB_TOKEN are not set: --repo stores the refresh token with a "
+            "Neither GH_TOKEN nor GITHUB_TOKEN is set: --repo stores the refresh token with a "
             'GitHub token from one of them, which needs the repository permission "Secrets: '
             'read and write"',
         ),
         (
             ["--repo", "owner/repo", "--secret", "X_REFRESH_TOKEN"],
             {"GH_TOKEN": ""},
-            "GH_TOKEN and GITHUB_TOKEN are empty",
+            "GH_TOKEN is empty and GITHUB_TOKEN is not set: --repo stores",
         ),
         (["--repo", "owner", "--secret", "X"], {"GH_TOKEN": "t"}, "--repo must be OWNER/REPO"),
         (
@@ -526,6 +526,49 @@ def test_a_github_token_that_cannot_reach_the_secret_fails_before_the_browser(
     )
     assert token not in result.stderr
     assert api.fake.oauth2.requests == []  # X never asked
+
+
+@pytest.mark.parametrize(
+    ("args", "where"),
+    [
+        (["--repo", "owner/other"], "check that GH_TOKEN may access owner/other"),
+        (
+            ["--repo", "owner/repo", "--environment", "staging"],
+            "check that environment staging exists in owner/repo and that GH_TOKEN may access",
+        ),
+    ],
+    ids=["repository", "environment"],
+)
+def test_a_secret_github_cannot_find_is_named(
+    api: Api, github: GitHub, args: list[str], where: str
+) -> None:
+    env = _env(GH_TOKEN=github.fake.add_token("write"), GITHUB_API_URL=github.url)
+    result = subprocess.run(
+        [
+            *XBEARER,
+            "authorize",
+            "--client-id",
+            PUBLIC_CLIENT_ID,
+            "--no-browser",
+            "--api-url",
+            api.url,
+            "--retries",
+            "0",
+            "--secret",
+            "X_REFRESH_TOKEN",
+            *args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert "(HTTP 404: Not Found): " + where in result.stderr
+    assert 'needs the repository permission "Secrets: read and write"' in result.stderr
+    assert api.fake.oauth2.requests == []
 
 
 def test_a_token_that_may_only_read_secrets_loses_nothing_it_shows(

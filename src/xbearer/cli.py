@@ -413,11 +413,15 @@ def _store(args: argparse.Namespace, common: config.Common) -> SecretStore:
         raise InputError("--environment must be an environment's name, one line.")
     var = next((v for v in GITHUB_TOKEN_VARS if os.environ.get(v, "").strip()), None)
     if var is None:
-        unset = all(os.environ.get(v) is None for v in GITHUB_TOKEN_VARS)
+        states = {v: "not set" if os.environ.get(v) is None else "empty" for v in GITHUB_TOKEN_VARS}
+        said = (
+            f"Neither {' nor '.join(GITHUB_TOKEN_VARS)} is set"
+            if set(states.values()) == {"not set"}
+            else " and ".join(f"{v} is {state}" for v, state in states.items())
+        )
         raise InputError(
-            f"{' and '.join(GITHUB_TOKEN_VARS)} are {'not set' if unset else 'empty'}: --repo "
-            f"stores the refresh token with a GitHub token from one of them, which "
-            f"{github.PERMISSION_CLI}"
+            f"{said}: --repo stores the refresh token with a GitHub token from one of them, "
+            f"which {github.PERMISSION_CLI}"
         )
     token = os.environ[var].strip()
     terms = replace(AUTHORIZE_TERMS, names={**AUTHORIZE_TERMS.names, "github-token": var})
