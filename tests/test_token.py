@@ -113,7 +113,8 @@ def test_ipv6_loopback(ca) -> None:
             "wrong",
             None,
             "HTTP 403, code 99: Unable to verify your credentials — check that "
-            "api-key/api-secret hold the app's API key and secret, not an access token",
+            "api-key and api-secret are the app's API key and API secret key, not an access "
+            "token",
         ),
         (API_SECRET, "status:401", "HTTP 401, code 131: Internal error — check that api-key"),
         (

@@ -1,4 +1,11 @@
-"""Command line: the same token request outside GitHub Actions."""
+"""Command line: an app-only bearer token (`xbearer`), an account's first refresh token
+(`xbearer authorize`) and a value the action sealed, opened (`xbearer unseal`).
+
+Secrets come from the environment or a hidden prompt, never from arguments. Results go to
+standard output only; messages go to standard error, and errors exit with status 1.
+Each command imports only what it needs: oauthlib for authorize, PyNaCl for unseal and
+for storing a secret.
+"""
 
 from __future__ import annotations
 
@@ -7,52 +14,189 @@ import getpass
 import json
 import os
 import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from . import __version__, config
 from .app_only import AppOnly
 from .client import request_token
-from .errors import CLI_TERMS, ActionError
+from .errors import CLI_TERMS, ActionError, InputError, Terms
+
+if TYPE_CHECKING:
+    from .github import SecretStore
 
 KEY_VAR, SECRET_VAR = "X_API_KEY", "X_API_SECRET"
+CLIENT_SECRET_VAR, PASSPHRASE_VAR = "X_CLIENT_SECRET", "X_PASSPHRASE"
+GITHUB_TOKEN_VARS = ("GH_TOKEN", "GITHUB_TOKEN")
+GITHUB_API_URL = "https://api.github.com"
+MAX_SEALED = 64 * 1024  # far more than any sealed token
+_PACKAGES = {"nacl": "pynacl", "oauthlib": "oauthlib"}  # what to install for a missing module
+
+
+def _text(*paragraphs: str) -> str:
+    """Paragraphs wrapped for --help, which shows them as they are."""
+    return "\n\n".join(textwrap.fill(" ".join(p.split()), 79) for p in paragraphs)
+
+
+def _transport_options(parser: argparse.ArgumentParser, api_url: str) -> None:
+    parser.add_argument(
+        "--api-url", default=api_url, metavar="URL", help="API base URL (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--timeout",
+        default=config.DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="seconds to wait for the connection and for each read (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--retries",
+        default=config.DEFAULT_RETRIES,
+        metavar="N",
+        help="retries after the first attempt, for network errors, 5xx and 429 "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--ca-bundle",
+        default="",
+        metavar="FILE",
+        help="PEM bundle of CA certificates to trust instead of the default ones",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xbearer",
-        description="Exchange an X app's API key and secret for an app-only bearer token. "
-        f"The key and secret come from ${KEY_VAR} and ${SECRET_VAR}, or from a hidden prompt "
-        "in a terminal; never from the command line. The token goes to standard output "
-        "only; errors go to standard error with exit status 1.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        usage="%(prog)s [options]\n       %(prog)s {authorize,unseal} [options]",
+        description=_text(
+            "Exchange an X app's API key and secret for an app-only bearer token. The key "
+            f"and secret come from ${KEY_VAR} and ${SECRET_VAR}, or from a hidden prompt in a "
+            "terminal; never from the command line. The token goes to standard output "
+            "only; errors go to standard error with exit status 1."
+        ),
+        epilog="commands:\n"
+        "  authorize   authorize an X account once, in a browser, for the refresh token the\n"
+        "              action's user-context mode starts from (xbearer authorize --help)\n"
+        "  unseal      decrypt a value the action sealed: a sealed-bearer output, or a\n"
+        "              refresh token it could not store (xbearer unseal --help)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--api-url", default=config.DEFAULT_API_URL, help="API base URL")
-    parser.add_argument(
-        "--timeout",
-        default=config.DEFAULT_TIMEOUT,
-        help="seconds to wait for the connection and for each read",
-    )
-    parser.add_argument(
-        "--retries",
-        default=config.DEFAULT_RETRIES,
-        help="retries after the first attempt, for network errors, 5xx and 429",
-    )
-    parser.add_argument(
-        "--ca-bundle",
-        default="",
-        help="PEM bundle of CA certificates to trust instead of the default ones",
-    )
+    _transport_options(parser, config.DEFAULT_API_URL)
     parser.add_argument(
         "--json", action="store_true", help="print token_type and access_token as JSON"
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.set_defaults(run=_token)
     return parser
 
 
-def _secret(var: str, prompt: str) -> str:
-    value = os.environ.get(var, "")
-    if not value and sys.stdin.isatty():
-        value = getpass.getpass(f"{prompt} (or set {var}): ")
-    return value
+def _authorize_parser() -> argparse.ArgumentParser:
+    from . import authorize
+
+    parser = argparse.ArgumentParser(
+        prog="xbearer authorize",
+        description=_text(
+            "Authorize an X account for the app, once, with OAuth 2.0 (PKCE): open the URL "
+            "this prints (in the browser it opens, or yourself) while logged in to X as the "
+            "account, approve, and X sends the browser back to "
+            f"http://127.0.0.1:PORT{authorize.CALLBACK}, which must be registered as a "
+            "callback URL in the app's settings. The refresh token goes to standard output, "
+            "or with --repo and --secret straight into a GitHub Actions secret.",
+            f"A confidential client's secret comes from ${CLIENT_SECRET_VAR}, or from a "
+            "hidden prompt with --confidential; a public client has none. The GitHub token "
+            f"for --repo comes from ${GITHUB_TOKEN_VARS[0]} or ${GITHUB_TOKEN_VARS[1]}, and "
+            "GitHub's API from $GITHUB_API_URL (else https://api.github.com). None of them "
+            "is ever taken from the command line.",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--client-id", required=True, metavar="ID", help="the app's OAuth 2.0 Client ID"
+    )
+    parser.add_argument(
+        "--scope",
+        default=authorize.DEFAULT_SCOPE,
+        metavar="SCOPES",
+        help="scopes to ask for, space-separated, offline.access among them "
+        '(default: "%(default)s")',
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=authorize.DEFAULT_PORT,
+        help="port of the callback on 127.0.0.1 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="do not open a browser; open the printed URL yourself",
+    )
+    parser.add_argument(
+        "--wait",
+        default=authorize.DEFAULT_WAIT,
+        metavar="SECONDS",
+        help="how long to wait for the browser to come back (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--confidential",
+        action="store_true",
+        help=f"ask for the client secret at a hidden prompt if ${CLIENT_SECRET_VAR} is not set",
+    )
+    parser.add_argument(
+        "--authorize-url",
+        default=authorize.AUTHORIZE_URL,
+        metavar="URL",
+        help="X's authorize page (default: %(default)s)",
+    )
+    _transport_options(parser, authorize.API_URL)
+    output = parser.add_argument_group(
+        "output", "Standard output gets the refresh token alone, unless one of these is given."
+    )
+    exclusive = output.add_mutually_exclusive_group()
+    exclusive.add_argument(
+        "--json",
+        action="store_true",
+        help="print access_token, expires_in, scope and refresh_token as JSON",
+    )
+    exclusive.add_argument(
+        "--repo",
+        metavar="OWNER/REPO",
+        help="store the refresh token in a secret of this repository instead of printing it",
+    )
+    output.add_argument("--secret", metavar="NAME", help="the secret's name, with --repo")
+    output.add_argument(
+        "--environment",
+        metavar="ENV",
+        help="with --repo: a secret of this deployment environment, not of the repository",
+    )
+    parser.set_defaults(run=_authorize)
+    return parser
+
+
+def _unseal_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xbearer unseal",
+        description=_text(
+            "Decrypt a value the action sealed with its passphrase input (a sealed-bearer "
+            "output, or a refresh token it could not store) and print the plaintext alone to "
+            "standard output. The sealed value is the argument or, without one, standard "
+            f"input; the passphrase comes from ${PASSPHRASE_VAR} or a hidden prompt, never "
+            "from the command line."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "sealed", nargs="?", metavar="SEALED", help="the sealed value (v1.…); else standard input"
+    )
+    parser.set_defaults(run=_unseal)
+    return parser
+
+
+COMMANDS: dict[str, Callable[[], argparse.ArgumentParser]] = {
+    "authorize": _authorize_parser,
+    "unseal": _unseal_parser,
+}
 
 
 def _say(line: str) -> None:
@@ -60,25 +204,62 @@ def _say(line: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the bearer token (or JSON); errors go to stderr with exit code 1."""
-    args = _parser().parse_args(argv)
+    """Run the command; errors go to stderr with exit code 1, Ctrl-C gives 130."""
+    words = sys.argv[1:] if argv is None else argv
     try:
-        return _run(args)
-    except KeyboardInterrupt:
+        if words and words[0] in COMMANDS:
+            args = COMMANDS[words[0]]().parse_args(words[1:])
+        else:
+            args = _parser().parse_args(words)
+        run: Callable[[argparse.Namespace], int] = args.run
+        return run(args)
+    except (KeyboardInterrupt, EOFError):  # Ctrl-C anywhere, Ctrl-D at a prompt
         print(file=sys.stderr)
         _say("cancelled.")
         return 130
+    except ActionError as exc:
+        _say(f"error: {exc.message}")
+        return 1
+    except ModuleNotFoundError as exc:  # installed without its dependencies (--no-deps)
+        package = _PACKAGES.get((exc.name or "").split(".")[0], exc.name)
+        _say(f"error: this command needs {package}, which is not installed: pip install {package}")
+        return 1
     except Exception as exc:  # noqa: BLE001 - never a traceback: its text may hold secrets
         _say(f"error: unexpected internal error ({type(exc).__name__}).")
         return 1
 
 
-def _run(args: argparse.Namespace) -> int:
+def _terminal() -> bool:
+    """Whether a hidden prompt can be shown: this process has a terminal to ask on."""
     try:
-        key, secret = _secret(KEY_VAR, "API key"), _secret(SECRET_VAR, "API secret key")
-    except EOFError:
-        print(file=sys.stderr)
-        return 130
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return sys.stdin.isatty()  # no /dev/tty (Windows): getpass asks on the console
+    os.close(fd)
+    return True
+
+
+def _secret(var: str, what: str, *, ask: bool, hint: str) -> tuple[str, bool]:
+    """$var, or, if it is unset or empty and `ask`, what is typed at a hidden prompt; and
+    whether it was typed. A variable that is unset (or empty) with nobody to ask is an error."""
+    value = os.environ.get(var)
+    if value:
+        return value, False
+    if ask:
+        typed = getpass.getpass(f"{what[:1].upper()}{what[1:]} (or set {var}): ")
+        if not typed.strip():
+            raise InputError(f"No {what} was typed: type it at the prompt, or set {var}.")
+        return typed, True
+    raise InputError(f"{var} is {'not set' if value is None else 'empty'}: {hint}")
+
+
+def _token(args: argparse.Namespace) -> int:
+    """The app-only bearer token, as the action gets it."""
+    tty = sys.stdin.isatty()
+    hint = CLI_TERMS.set_credentials
+    key, key_typed = _secret(KEY_VAR, "API key", ask=tty, hint=hint)
+    secret, secret_typed = _secret(SECRET_VAR, "API secret key", ask=tty, hint=hint)
+    terms = _typed_terms(key_typed, secret_typed)
     raw = {
         "api-key": key,
         "api-secret": secret,
@@ -87,23 +268,204 @@ def _run(args: argparse.Namespace) -> int:
         "retries": args.retries,
         "ca-bundle": args.ca_bundle,
     }
-    try:
-        get = config.Inputs(raw)
-        common = config.load(
-            get,
-            invalidate=False,
-            workspace=os.getcwd(),
-            environ=os.environ,
-            terms=CLI_TERMS,
-            notify=_say,
-        )
-        app = AppOnly.load(get, common, CLI_TERMS)
-        token = request_token(app.credentials, common.endpoint)
-    except ActionError as exc:
-        _say(f"error: {exc.message}")
-        return 1
+    get = config.Inputs(raw)
+    common = _common(get, terms)
+    app = AppOnly.load(get, common, terms)
+    token = request_token(app.credentials, common.endpoint)
     if args.json:
         print(json.dumps({"token_type": "bearer", "access_token": token.value}))
     else:
         print(token.value)
     return 0
+
+
+def _typed_terms(key_typed: bool, secret_typed: bool) -> Terms:
+    """The CLI's words, naming what was typed at the prompt as typed, not as a variable."""
+    names = dict(CLI_TERMS.names)
+    if key_typed:
+        names["api-key"] = "the API key you typed"
+    if secret_typed:
+        names["api-secret"] = "the API secret key you typed"
+    credentials = (
+        "the API key and API secret key you typed"
+        if key_typed and secret_typed
+        else f"{names['api-key']} and {names['api-secret']}"
+    )
+    return replace(CLI_TERMS, names=names, credentials=credentials)
+
+
+def _common(get: config.Inputs, terms: Terms) -> config.Common:
+    return config.load(
+        get,
+        invalidate=False,
+        workspace=os.getcwd(),
+        environ=os.environ,
+        terms=terms,
+        notify=_say,
+    )
+
+
+AUTHORIZE_TERMS = replace(
+    CLI_TERMS,
+    names={
+        **CLI_TERMS.names,
+        "client-id": "--client-id",
+        "client-secret": CLIENT_SECRET_VAR,
+        "authorize-url": "--authorize-url",
+        "refresh-token-secret-name": "--secret",
+    },
+)
+
+
+def _authorize(args: argparse.Namespace) -> int:
+    """The account's first refresh token: printed, or stored in a repository secret."""
+    from . import authorize, oauth2
+
+    if args.repo and not args.secret:
+        raise InputError("--repo needs --secret NAME: the secret to store the refresh token in.")
+    if args.secret and not args.repo:
+        raise InputError("--secret needs --repo OWNER/REPO: the repository the secret is in.")
+    if args.environment and not args.repo:
+        raise InputError("--environment needs --repo OWNER/REPO and --secret NAME.")
+    client_id = authorize.check_client_id(args.client_id)
+    scopes = authorize.check_scopes(args.scope)
+    port, wait = authorize.check_port(args.port), authorize.check_wait(args.wait)
+    client_secret = _client_secret(args.confidential)
+    terms = AUTHORIZE_TERMS
+    get = config.Inputs(
+        {
+            "api-url": args.api_url,
+            "timeout": args.timeout,
+            "retries": args.retries,
+            "ca-bundle": args.ca_bundle,
+        }
+    )
+    common = _common(get, terms)
+    authorize_url = config.parse_api_url(
+        args.authorize_url.strip(), terms, "authorize-url", authorize.AUTHORIZE_URL
+    )
+    store = _store(args, common) if args.repo else None
+    # Before the browser: a token that cannot reach the secret fails here, not after.
+    key = store.public_key() if store else None
+    request = authorize.Request(
+        oauth2.Client(client_id, client_secret),
+        scopes,
+        authorize_url,
+        port,
+        wait,
+        browser=not args.no_browser,
+    )
+    tokens = authorize.obtain(request, common.endpoint, _say)
+    _say(f"X granted {tokens.scope or ' '.join(scopes)}.")
+    if store is not None and key is not None:
+        try:
+            how = store.put(tokens.refresh_token, key)
+        except ActionError as exc:
+            raise ActionError(
+                f"{exc.message} The refresh token was neither stored nor shown: fix that, then "
+                "run xbearer authorize again (each authorization gives a new refresh token)."
+            ) from None
+        print(f"Stored the refresh token in the {store.where} ({how}).")
+    elif args.json:
+        expires = int(tokens.expires_in) if tokens.expires_in.isdigit() else None
+        doc = {
+            "access_token": tokens.access_token,
+            "expires_in": expires,
+            "scope": tokens.scope,
+            "refresh_token": tokens.refresh_token,
+        }
+        print(json.dumps(doc))
+    else:
+        print(tokens.refresh_token)
+    return 0
+
+
+def _client_secret(confidential: bool) -> str | None:
+    """X_CLIENT_SECRET, or typed with --confidential; None for a public client."""
+    value = os.environ.get(CLIENT_SECRET_VAR)
+    if value is None and not confidential:
+        return None
+    hint = (
+        "set it to the app's OAuth 2.0 Client Secret, or, for a public client, leave it unset "
+        "and do not give --confidential."
+    )
+    secret, typed = _secret(
+        CLIENT_SECRET_VAR, "client secret", ask=confidential and _terminal(), hint=hint
+    )
+    name = "the client secret you typed" if typed else CLIENT_SECRET_VAR
+    terms = replace(
+        AUTHORIZE_TERMS,
+        names={**AUTHORIZE_TERMS.names, "client-secret": name},
+        set_credentials=hint,
+    )
+    config.check_secret("client-secret", secret.strip(), terms)
+    return secret.strip()
+
+
+def _store(args: argparse.Namespace, common: config.Common) -> SecretStore:
+    """The secret to store the refresh token in, and a GitHub token that may write it."""
+    from . import github
+
+    github.check_repository(args.repo.strip(), "--repo")
+    github.check_name(args.secret.strip(), "--secret")
+    environment = (args.environment or "").strip() or None
+    if environment is not None and not environment.isprintable():
+        raise InputError("--environment must be an environment's name, one line.")
+    var = next((v for v in GITHUB_TOKEN_VARS if os.environ.get(v, "").strip()), None)
+    if var is None:
+        states = {v: "not set" if os.environ.get(v) is None else "empty" for v in GITHUB_TOKEN_VARS}
+        said = (
+            f"Neither {' nor '.join(GITHUB_TOKEN_VARS)} is set"
+            if set(states.values()) == {"not set"}
+            else " and ".join(f"{v} is {state}" for v, state in states.items())
+        )
+        raise InputError(
+            f"{said}: --repo stores the refresh token with a GitHub token from one of them, "
+            f"which {github.PERMISSION_CLI}"
+        )
+    token = os.environ[var].strip()
+    terms = replace(AUTHORIZE_TERMS, names={**AUTHORIZE_TERMS.names, "github-token": var})
+    config.check_secret("github-token", token, terms)
+    api = os.environ.get("GITHUB_API_URL", "").strip()
+    api = config.parse_api_url(api, terms, "GITHUB_API_URL", GITHUB_API_URL)
+    endpoint = replace(common.elsewhere(api, "GITHUB_API_URL", os.environ), terms=terms)
+    return github.SecretStore(
+        endpoint,
+        token,
+        args.repo.strip(),
+        args.secret.strip(),
+        environment,
+        permission=github.PERMISSION_CLI,
+    )
+
+
+def _unseal(args: argparse.Namespace) -> int:
+    """The plaintext of a sealed value, alone on standard output."""
+    from .sealing import CLI_WORDS, unseal
+
+    sealed = args.sealed if args.sealed is not None else _read_sealed()
+    if not sealed.strip():
+        raise InputError(
+            "No sealed value: give it as the argument, or on standard input (such as "
+            "xbearer unseal < sealed.txt)."
+        )
+    passphrase, _ = _secret(
+        PASSPHRASE_VAR,
+        "passphrase",
+        ask=_terminal(),
+        hint=f"set {PASSPHRASE_VAR} to the passphrase the workflow sealed it with, or run "
+        "xbearer unseal in a terminal to be asked for it.",
+    )
+    print(unseal(sealed, passphrase, CLI_WORDS))
+    return 0
+
+
+def _read_sealed() -> str:
+    """The sealed value from standard input: one line typed at a terminal, else all of it."""
+    if sys.stdin.isatty():
+        print("Sealed value: ", end="", file=sys.stderr, flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line
+    return sys.stdin.read(MAX_SEALED)

@@ -169,14 +169,14 @@ def _x_error(body: bytes, secrets: Sequence[str]) -> tuple[int | None, str]:
 def _hint(status: int, code: int | None, answer: Answer, endpoint: Endpoint) -> str:
     """What to do about a refusal, in the words of where the code runs."""
     terms = endpoint.terms
-    key, secret, api_url = terms.name("api-key"), terms.name("api-secret"), terms.name("api-url")
+    api_url, credentials = terms.name("api-url"), terms.credentials
     if status == 429:
         return f"rate limited by X{_reset_time(answer)}: {terms.later}."
     hints = {
         32: "X could not authenticate the request: check the key, secret and access token.",
         89: "the token is invalid or expired: request a new one.",
-        99: f"check that {key}/{secret} hold the app's API key and secret, not an access "
-        "token (X also answers 99 when tokens are requested too often).",
+        99: f"check that {credentials} are the app's API key and API secret key, not an "
+        "access token (X also answers 99 when tokens are requested too often).",
         130: f"X is over capacity: {terms.later}.",
         170: "the request lacked grant_type=client_credentials: a proxy may have dropped the body.",
     }
@@ -189,7 +189,7 @@ def _hint(status: int, code: int | None, answer: Answer, endpoint: Endpoint) -> 
         target = clean(location, limit=80) or "elsewhere"
         return f"{endpoint.host} redirects to {target}: set {api_url} to the API's own address."
     if status in (400, 401, 403):
-        return f"check that {key} and {secret} hold the app's API key and API secret key."
+        return f"check that {credentials} are the app's API key and API secret key."
     if status >= 500:
         return f"the X API at {endpoint.host} is unavailable: {terms.later}."
     return f"check {api_url}."

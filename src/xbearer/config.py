@@ -197,7 +197,7 @@ def parse_api_url(
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise InputError(f"{name} must be {example}.")
     if parts.query or parts.fragment or "?" in value or "#" in value:
-        raise InputError(f"{name} must not have a query (?...) or a fragment (#...).")
+        raise InputError(f"{name} must not have a query (after ?) or a fragment (after #).")
     problem = _host_problem(parts.hostname)
     if problem:
         raise InputError(f"{name} must be {example}: {problem}.")

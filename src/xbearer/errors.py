@@ -42,6 +42,7 @@ class Terms:
     network: str
     workspace: str
     names: Mapping[str, str] = field(default_factory=dict)
+    credentials: str = "api-key and api-secret"  # the app's key and secret, as the user gave them
 
     def name(self, setting: str) -> str:
         """What the user calls a setting: an input name, an option or a variable."""
@@ -61,6 +62,7 @@ CLI_TERMS = Terms(
     later="try again later",
     network="this machine's network",
     workspace="the current directory",
+    credentials="X_API_KEY and X_API_SECRET",
     names={
         "api-key": "X_API_KEY",
         "api-secret": "X_API_SECRET",

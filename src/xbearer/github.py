@@ -22,6 +22,11 @@ PERMISSION = (
     'needs the repository permission "Secrets: read and write": a fine-grained personal access '
     "token or a GitHub App installation token. The job's GITHUB_TOKEN can never write secrets."
 )
+# At a terminal: a person's token, fine-grained or classic (gh's own has the repo scope).
+PERMISSION_CLI = (
+    'needs the repository permission "Secrets: read and write" (a fine-grained personal '
+    "access token) or the repo scope (a classic token, such as gh auth token prints)."
+)
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REPOSITORY = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+")
 
@@ -68,6 +73,7 @@ class SecretStore:
     repository: str
     name: str
     environment: str | None = None
+    permission: str = PERMISSION  # what the token needs, for a refusal's message
 
     @property
     def where(self) -> str:
@@ -124,7 +130,7 @@ class SecretStore:
         )
         head = f"GitHub refused to {what} the {self.where} ({said})"
         if answer.status in (401, 403):
-            return f"{head}: {token} {PERMISSION}"
+            return f"{head}: {token} {self.permission}"
         if answer.status == 404:
             where = (
                 f"environment {self.environment} exists in {self.repository} and that "
@@ -132,7 +138,8 @@ class SecretStore:
                 else ""
             )
             return (
-                f"{head}: check that {where}{token} may access {self.repository}; it {PERMISSION}"
+                f"{head}: check that {where}{token} may access {self.repository}; it "
+                f"{self.permission}"
             )
         if answer.status == 422:
             return f"{head}: check {terms.name('refresh-token-secret-name')}."

@@ -107,9 +107,11 @@ def exchange_code(
     }
     answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, replayable=False))
     if answer.status != 200:
+        terms = endpoint.terms
         hint = (
-            f"check {endpoint.terms.name('client-id')} and the client secret, and that the "
-            "callback URL is registered in the app's settings."
+            f"check {terms.name('client-id')} and {terms.name('client-secret')} (given for a "
+            "confidential client, not for a public one), and that the callback URL is "
+            "registered in the app's settings."
         )
         raise ActionError(
             "X did not exchange the authorization code: "

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from nacl import bindings, exceptions, pwhash, utils
 
@@ -28,6 +29,39 @@ _SEALED = re.compile(r"(v\d+)\.([A-Za-z0-9_-]+)")
 
 class SealError(ActionError):
     """A sealed value that cannot be opened; the message says why."""
+
+
+@dataclass(frozen=True)
+class Words:
+    """How a sealed value is spoken of where the code runs, and where a good one is."""
+
+    value: str  # what the user calls it
+    not_sealed: str  # the subject of "... is not a sealed value"
+    unchanged: str  # what to pass instead of a malformed value
+    whole: str  # what to pass instead of a truncated one
+    reader: str  # this program, for a version it cannot read
+    versions: str  # how to read a value of another version
+    key_hint: str  # which passphrase opens it
+
+
+ACTION_WORDS = Words(
+    value="sealed-bearer",
+    not_sealed="sealed-bearer",
+    unchanged="the sealed-bearer output of the minting job unchanged",
+    whole="the whole sealed-bearer output",
+    reader="this version of the action",
+    versions="use the same action version in both jobs",
+    key_hint="use the one the minting job used",
+)
+CLI_WORDS = Words(
+    value="the sealed value",
+    not_sealed="the value given",
+    unchanged="the value exactly as the action gave it",
+    whole="all of it, exactly as the action gave it",
+    reader="this version of xbearer",
+    versions="install the xbearer of the action's version",
+    key_hint="use the passphrase the workflow sealed it with",
+)
 
 
 def _derive(passphrase: str, salt: bytes) -> tuple[bytes, bytes]:
@@ -52,29 +86,29 @@ def seal(token: str, passphrase: str) -> str:
     return f"{VERSION}.{base64.urlsafe_b64encode(blob + _sum(blob)).decode().rstrip('=')}"
 
 
-def unseal(sealed: str, passphrase: str) -> str:
-    """Decrypt a value made by seal(); SealError says what is wrong with it."""
+def unseal(sealed: str, passphrase: str, words: Words = ACTION_WORDS) -> str:
+    """Decrypt a value made by seal(); SealError says, in `words`, what is wrong with it."""
+    value = words.value
     match = _SEALED.fullmatch(sealed.strip())
     if not match:
         raise SealError(
-            "sealed-bearer is not a sealed value (it should start with 'v1.'): pass the "
-            "sealed-bearer output of the minting job unchanged."
+            f"{words.not_sealed} is not a sealed value (it should start with '{VERSION}.'): "
+            f"pass {words.unchanged}."
         )
     version, text = match.groups()
     if version != VERSION:
         raise SealError(
-            f"sealed-bearer has version {version}; this version of the action reads "
-            f"{VERSION}: use the same action version in both jobs."
+            f"{value} has version {version}; {words.reader} reads {VERSION}: {words.versions}."
         )
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
-        raise SealError("sealed-bearer is truncated or altered: its encoding is broken.") from None
+        raise SealError(f"{value} is truncated or altered: its encoding is broken.") from None
     blob, total = raw[:-SUM], raw[-SUM:]
     if len(raw) < SALT + CHECK + NONCE + TAG + 1 + SUM:
-        raise SealError("sealed-bearer is truncated: pass the whole sealed-bearer output.")
+        raise SealError(f"{value} is truncated: pass {words.whole}.")
     if not hmac.compare_digest(_sum(blob), total):
-        raise SealError("sealed-bearer is truncated or altered: its checksum does not match.")
+        raise SealError(f"{value} is truncated or altered: its checksum does not match.")
     salt, check, nonce = (
         blob[:SALT],
         blob[SALT : SALT + CHECK],
@@ -82,7 +116,7 @@ def unseal(sealed: str, passphrase: str) -> str:
     )
     key, expected = _derive(passphrase, salt)
     if not hmac.compare_digest(check, expected):
-        raise SealError("Wrong passphrase for sealed-bearer: use the one the minting job used.")
+        raise SealError(f"Wrong passphrase for {value}: {words.key_hint}.")
     try:
         plain = bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
             blob[SALT + CHECK + NONCE :],
@@ -91,5 +125,5 @@ def unseal(sealed: str, passphrase: str) -> str:
             key,
         )
     except exceptions.CryptoError:
-        raise SealError("sealed-bearer was tampered with: it fails authentication.") from None
+        raise SealError(f"{value} was tampered with: it fails authentication.") from None
     return plain.decode()
