@@ -1,8 +1,8 @@
-"""Keep the README's generated tables equal to their sources.
+"""Keep the generated tables of the docs equal to their sources.
 
-Inputs and outputs come from action.yml, the benchmark figures from
-bench/results.json. `python scripts/readme_tables.py` rewrites the tables between
-the README's markers; tests/test_docs.py fails when they differ from what this
+The README's inputs and outputs come from action.yml; docs/performance.md's figures
+from bench/results.json. `python scripts/readme_tables.py` rewrites the tables
+between the files' markers; tests/test_docs.py fails when they differ from what this
 renders.
 """
 
@@ -145,8 +145,11 @@ def _real_slim(row: dict[str, float]) -> str:
     )
 
 
+GENERATED = (ROOT / "README.md", ROOT / "docs" / "performance.md")
+
+
 def render(readme: str, action: dict[str, Any], results: dict[str, dict[str, float]]) -> str:
-    """The README with every generated table rendered anew."""
+    """A document with every generated table in it rendered anew."""
     generated = {**tables(action), "bench": bench_table(results)}
     return MARKERS.sub(
         lambda m: m.group(1) + generated[m.group(2) or m.group(3)] + "\n" + m.group(4), readme
@@ -161,8 +164,8 @@ def sources() -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
 
 
 def main() -> int:
-    path = ROOT / "README.md"
-    path.write_text(render(path.read_text(), *sources()))
+    for path in GENERATED:
+        path.write_text(render(path.read_text(), *sources()))
     return 0
 
 

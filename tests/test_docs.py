@@ -23,19 +23,23 @@ README = (ROOT / "README.md").read_text()
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 
 
-def test_readme_tables_match_their_sources() -> None:
+PERFORMANCE = (ROOT / "docs" / "performance.md").read_text()
+
+
+def test_generated_tables_match_their_sources() -> None:
     assert README.count("generated from action.yml -->") == 2
-    assert README.count("generated from bench/results.json -->") == 1
-    expected = readme_tables.render(README, *readme_tables.sources())
-    assert expected == README, "README tables are stale: run python scripts/readme_tables.py"
+    assert PERFORMANCE.count("generated from bench/results.json -->") == 1
+    for text in (README, PERFORMANCE):
+        expected = readme_tables.render(text, *readme_tables.sources())
+        assert expected == text, "generated tables are stale: run python scripts/readme_tables.py"
 
 
 def test_benchmark_figures_appear_only_where_generated() -> None:
-    # One source for figures: bench/results.json renders the README's table; the
-    # CHANGELOG and the rest of the README quote no ratio of it.
+    # One source for figures: bench/results.json renders docs/performance.md's table;
+    # the rest of that page, the README and the CHANGELOG quote no ratio of it.
     results = json.loads((ROOT / "bench" / "results.json").read_text())
     table = readme_tables.bench_table(results)
-    prose = README.replace(table, "") + (ROOT / "CHANGELOG.md").read_text()
+    prose = PERFORMANCE.replace(table, "") + README + (ROOT / "CHANGELOG.md").read_text()
     for row in results.values():
         assert f"{row['ratio']:.2f}" not in prose
     assert not re.findall(r"\d\.\d+ ?×", prose), "quote bench figures only in the generated table"
@@ -93,8 +97,51 @@ def test_readme_has_one_demo_and_one_test_command() -> None:
     ]
 
 
+def test_the_readme_is_short_and_opens_with_a_complete_workflow() -> None:
+    assert len(README.splitlines()) < 200
+    first = yaml.safe_load(re.findall(r"```yaml\n(.*?)```", README, re.S)[0])
+    assert {"name", "permissions", "jobs"} <= set(first) and True in first  # on: is True
+    (job,) = first["jobs"].values()
+    assert job["runs-on"] == "ubuntu-latest"
+    token, call = job["steps"]
+    assert token["id"] == "token" and set(token["with"]) == {"api-key", "api-secret"}
+    assert "curl -fsS" in call["run"] and "steps.token.outputs.bearer" in str(call["env"])
+    for moved in ("docs/demo.md", "docs/performance.md", "docs/cli.md", "CONTRIBUTING.md"):
+        assert f"]({moved})" in README and (ROOT / moved).exists()
+
+
 def test_readme_yaml_snippets_parse() -> None:
     snippets = re.findall(r"```yaml\n(.*?)```", README, re.S)
     assert len(snippets) >= 3
     for snippet in snippets:
         assert yaml.safe_load(snippet)
+
+
+def _action_steps(doc: object) -> list[dict]:
+    """Every step of a workflow (or snippet) that uses this action."""
+    found: list[dict] = []
+    if isinstance(doc, dict):
+        uses = doc.get("uses")
+        if isinstance(uses, str) and uses.startswith(("OWNER/REPO@", "./")):
+            found.append(doc)
+        for value in doc.values():
+            found += _action_steps(value)
+    elif isinstance(doc, list):
+        for item in doc:
+            found += _action_steps(item)
+    return found
+
+
+def test_examples_use_only_the_actions_inputs_and_outputs_and_fail_on_http_errors() -> None:
+    texts = [p.read_text() for p in sorted((ROOT / "examples").glob("*.yml"))]
+    texts += re.findall(r"```yaml\n(.*?)```", README, re.S)
+    outputs = set(ACTION["outputs"])
+    for text in texts:
+        steps = _action_steps(yaml.safe_load(text))
+        for step in steps:
+            assert set(step.get("with", {})) <= set(ACTION["inputs"]), step
+        for name in re.findall(r"steps\.token\.outputs\.([a-z-]+)", text):
+            assert name in outputs, name
+        for line in text.splitlines():
+            if re.search(r"\bcurl\b", line):
+                assert re.search(r"\s-[a-zA-Z]*f", line), f"curl without -f: {line.strip()}"
