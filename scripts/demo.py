@@ -55,7 +55,7 @@ def value_shown(value: str, masks: set[str]) -> str:
     """A file command's value as the demo prints it: never a secret, nor all of a sealed one."""
     if value in masks:
         return f"<token: {len(value)} characters>"
-    if value.startswith("v1."):
+    if value.startswith("v2."):
         return f"{value[:10]}…{value[-6:]} (sealed, {len(value)} characters)"
     return value
 

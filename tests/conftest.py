@@ -142,6 +142,7 @@ def run(api: Api, request: pytest.FixtureRequest) -> Callable[..., ghrunner.Run]
         github = request.getfixturevalue("github")
 
     def _run(inputs: dict[str, str], **kwargs: Any) -> ghrunner.Run:
+        __tracebackhide__ = True  # a failure report shows no frame's secrets
         runner = github.env() if github else {}
         env = {"RUNNER_DEBUG": "1", **runner, **kwargs.pop("env", {})}
         result = ghrunner.run(inputs, env=env, **kwargs)

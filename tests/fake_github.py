@@ -104,7 +104,7 @@ class FakeGitHub:
         self.stores: dict[str | None, Store] = {None: Store()}
         self.stores.update({env.lower(): Store() for env in environments})
         self.tokens: dict[str, str] = {}  # token -> kind
-        self.faults: dict[str, list[str]] = {"public-key": [], "put": []}
+        self.faults: dict[str, list[str]] = {"public-key": [], "put": [], "delete": []}
         self.requests: list[Seen] = []
         self.lock = threading.Lock()
 
@@ -208,6 +208,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         self._serve(self._record())
 
+    def do_DELETE(self) -> None:
+        self._serve(self._record())
+
     def _serve(self, seen: Seen) -> None:
         path = urlsplit(seen.path).path
         repo = _REPO_ROUTE.fullmatch(path)
@@ -220,21 +223,28 @@ class Handler(BaseHTTPRequestHandler):
             self._refuse(Refused(404, "Not Found"))
             return
         getting = seen.method == "GET" and secret == "public-key"
-        if not getting and seen.method != "PUT":
+        if not getting and seen.method not in ("PUT", "DELETE"):
             self._refuse(Refused(404, "Not Found"))
             return
-        fault = self.server.fake.next_fault("public-key" if getting else "put")
+        route = "public-key" if getting else seen.method.lower()
+        fault = self.server.fake.next_fault(route)
         if self._before(fault):
             return
         environment = environment and unquote(environment)
         what = "an-environment" if environment else "a-repository"
-        anchor = f"get-{what}-public-key" if getting else f"create-or-update-{what}-secret"
+        anchor = {
+            "public-key": f"get-{what}-public-key",
+            "put": f"create-or-update-{what}-secret",
+            "delete": f"delete-{what}-secret",
+        }[route]
         doc = f"{DOCS}#{anchor}"
         body: dict[str, Any] | None
         try:
             store = self._authorize(seen, f"{owner}/{name}", environment, doc)
             if getting:
                 status, body = 200, {"key_id": store.key_id, "key": store.public_key}
+            elif route == "delete":
+                status, body = self._delete(store, unquote(secret), doc)
             else:
                 status, body = self._put(seen, store, unquote(secret), doc)
         except Refused as refused:
@@ -302,6 +312,13 @@ class Handler(BaseHTTPRequestHandler):
             store.secrets[name.upper()] = text
             store.history.setdefault(name.upper(), []).append(text)
         return (201, {}) if created else (204, None)
+
+    def _delete(self, store: Store, name: str, doc: str) -> tuple[int, dict[str, Any] | None]:
+        """Delete a secret: 204; or Refused (404 for one that does not exist)."""
+        with self.server.fake.lock:
+            if store.secrets.pop(name.upper(), None) is None:
+                raise Refused(404, "Not Found", doc)
+        return 204, None
 
     # -- faults -----------------------------------------------------------------
     def _before(self, fault: str) -> bool:

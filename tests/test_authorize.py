@@ -21,6 +21,7 @@ from xbearer import authorize, oauth2
 from xbearer.errors import CLI_TERMS
 from xbearer.transport import Endpoint
 
+import ghrunner
 from browser import Visit, follow
 from conftest import Api, GitHub
 from fake_x_oauth2 import CLIENT_ID, CLIENT_SECRET, PUBLIC_CLIENT_ID, s256
@@ -119,8 +120,8 @@ def _secrets(api: Api, github: GitHub | None = None) -> list[str]:
 
 def _assert_clean(err: str, api: Api, github: GitHub | None = None) -> None:
     """Standard error: no secret, no traceback, no message ending in '.).'."""
-    for secret in _secrets(api, github):
-        assert secret not in err, "a secret reached standard error"
+    secrets = {f"secret {n}": value for n, value in enumerate(_secrets(api, github))}
+    ghrunner.assert_absent(err, secrets, "standard error")
     assert "Traceback" not in err and ".)." not in err, err
 
 
@@ -452,10 +453,7 @@ def test_repo_stores_the_refresh_token_and_prints_only_where(
     rc, out, err = run.finish()
     assert rc == 0, err
     scope = f"environment {environment} of " if environment else ""
-    assert (
-        out == f"Stored the refresh token in the secret X_REFRESH_TOKEN of {scope}owner/repo "
-        "(created).\n"
-    )
+    assert out == f"Stored the refresh token in the secret X_REFRESH_TOKEN of {scope}owner/repo.\n"
     stored = github.fake.secret("X_REFRESH_TOKEN", environment)
     assert stored is not None and stored in api.fake.oauth2.valid_refresh_tokens()
     for secret in _secrets(api, github):
@@ -478,7 +476,7 @@ def test_github_token_comes_from_github_token_too(api: Api, github: GitHub) -> N
     follow(run.url())
     rc, out, err = run.finish()
     assert rc == 0, err
-    assert out == "Stored the refresh token in the secret X_RT of owner/repo (created).\n"
+    assert out == "Stored the refresh token in the secret X_RT of owner/repo.\n"
     assert github.fake.secret("X_RT") in api.fake.oauth2.valid_refresh_tokens()
 
 
@@ -571,26 +569,36 @@ def test_a_secret_github_cannot_find_is_named(
     assert api.fake.oauth2.requests == []
 
 
-def test_a_token_that_may_only_read_secrets_loses_nothing_it_shows(
+def test_a_token_that_may_only_read_secrets_fails_before_the_browser(
     api: Api, github: GitHub
 ) -> None:
+    # Writing is checked on a companion secret before X is asked: nothing to lose.
     env = _env(
         X_CLIENT_SECRET=CLIENT_SECRET,
         GH_TOKEN=github.fake.add_token("read"),
         GITHUB_API_URL=github.url,
     )
-    run = Run(api, "--no-browser", "--repo", "owner/repo", "--secret", "X_REFRESH_TOKEN", env=env)
-    follow(run.url())
-    rc, out, err = run.finish()
-    assert rc == 1 and out == ""
+    result = subprocess.run(
+        [
+            *(*XBEARER, "authorize", "--client-id", CLIENT_ID, "--no-browser"),
+            *("--api-url", api.url, "--repo", "owner/repo", "--secret", "X_REFRESH_TOKEN"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1 and result.stdout == ""
     assert (
         "xbearer: error: GitHub refused to write the secret X_REFRESH_TOKEN of owner/repo (HTTP "
         "403: Resource not accessible by personal access token): GH_TOKEN needs the repository "
-        'permission "Secrets: read and write"' in err
+        'permission "Secrets: read and write"' in result.stderr
     )
-    assert "The refresh token was neither stored nor shown" in err
+    assert api.fake.oauth2.requests == []  # X never asked
     assert github.fake.secret("X_REFRESH_TOKEN") is None
-    _assert_clean(err, api, github)
+    _assert_clean(result.stderr, api, github)
 
 
 # -- the browser and the terminal --------------------------------------------------------------

@@ -406,9 +406,7 @@ def test_a_fresh_pip_install_runs_every_command(api: Api, github: GitHub, tmp_pa
         follow(url)
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
-    assert (
-        out == "Stored the refresh token in the secret X_REFRESH_TOKEN of owner/repo (created).\n"
-    )
+    assert out == "Stored the refresh token in the secret X_REFRESH_TOKEN of owner/repo.\n"
     assert github.fake.secret("X_REFRESH_TOKEN") in api.fake.oauth2.valid_refresh_tokens()
 
     unsealed = subprocess.run(

@@ -44,13 +44,17 @@ def test_a_refresh_stores_the_rotated_token_before_it_outputs(run, api: Api, git
     new = github.fake.secret(NAME)
     assert new and new != old
     assert api.fake.oauth2.valid_refresh_tokens() == [new]  # the old one is used up
-    assert github.fake.history(NAME) == [old, old, new]  # set by its owner, proof, rotated
-    secrets = "PUT /repos/owner/repo/actions/secrets"
+    # Set by its owner, then rotated: the write check used a companion secret, so a
+    # stale run can never put a used token back (it is deleted again).
+    assert github.fake.history(NAME) == [old, new]
+    assert github.fake.secret(f"{NAME}_WRITE_CHECK") is None
+    secrets = "/repos/owner/repo/actions/secrets"
     assert _paths(api, github) == [
-        f"GET /repos/{github.fake.repository}/actions/secrets/public-key",
-        f"{secrets}/{NAME}",
+        f"GET {secrets}/public-key",
+        f"PUT {secrets}/{NAME}_WRITE_CHECK",
+        f"DELETE {secrets}/{NAME}_WRITE_CHECK",
         f"POST {TOKEN}",
-        f"{secrets}/{NAME}",
+        f"PUT {secrets}/{NAME}",
     ]
     outputs = result.outputs
     assert set(outputs) == {"bearer", "token-type", "expires-in", "scope"}
@@ -278,7 +282,7 @@ def test_storing_fails_after_x_rotated_with_a_passphrase_shows_it_sealed(
     result = run(inputs)
     assert result.rc == 1
     (error,) = result.annotations("error")
-    assert "Here it is, sealed with passphrase: v1." in error
+    assert "Here it is, sealed with passphrase: v2." in error
     assert "`xbearer unseal`" in error and f"gh secret set {NAME} --repo owner/repo" in error
     sealed = error.split("sealed with passphrase: ", 1)[1].split(" ", 1)[0]
     rescued = unseal(sealed, PASS)

@@ -7,6 +7,8 @@ import json
 import os
 import signal
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from types import FrameType
 from urllib.parse import unquote
@@ -39,11 +41,11 @@ SECRET_INPUTS = (*app_only.SECRETS, "passphrase", *user_context.SECRETS)
 
 
 class _Cancelled(BaseException):
-    """SIGINT or SIGTERM arrived: the run was cancelled."""
+    """SIGINT or SIGTERM arrived: the run was cancelled (`after` what, if anything)."""
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int, after: str = "") -> None:
         super().__init__(signum)
-        self.signum = signum
+        self.signum, self.after = signum, after
 
 
 class _Cancellation:
@@ -54,17 +56,31 @@ class _Cancellation:
 
     def __init__(self) -> None:
         self.armed = True
+        self.holding = False
+        self.pending: int | None = None  # a signal that came while held
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._handle)
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
-        if self.armed:
+        if self.holding:
+            self.pending = self.pending or signum
+        elif self.armed:
             raise _Cancelled(signum)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Within the block a signal waits: the caller checks `pending` afterwards."""
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
 
     @staticmethod
     def said(exc: _Cancelled, what: str) -> int:
         """Say so in one line; the exit status of a process ended by that signal."""
-        core.info(f"The step was cancelled ({signal.Signals(exc.signum).name}): {what}")
+        after = f" {exc.after}" if exc.after else ""
+        core.info(f"The step was cancelled ({signal.Signals(exc.signum).name}){after}: {what}")
         return 128 + exc.signum
 
 
@@ -78,6 +94,11 @@ def _mask(value: str) -> None:
 def _mask_token(token: str) -> None:
     _mask(token)
     _mask(unquote(token))
+
+
+def _invalidating() -> bool:
+    """Whether the invalidate input is true (YAML 1.2 core forms; anything else is not)."""
+    return core.get_input("invalidate") in ("true", "True", "TRUE")
 
 
 def _read_mode() -> Mode:
@@ -117,14 +138,14 @@ def _read_mode() -> Mode:
     return mode
 
 
-def _obtain(mode: Mode) -> Obtained:
+def _obtain(mode: Mode, cancellation: _Cancellation) -> Obtained:
     """The token, masked (both forms) the moment it is known."""
     endpoint = mode.common.endpoint
     core.debug(
         f"Mode: {mode.kind}; X API at {endpoint.api_url} (timeout {endpoint.timeout:g} s, "
         f"retries {endpoint.retries})"
     )
-    obtained = mode.obtain(_mask_token)
+    obtained = mode.obtain(_mask_token, cancellation.held)
     core.debug(f"Bearer token of {len(obtained.token)} characters; both forms masked.")
     return obtained
 
@@ -179,7 +200,7 @@ def _write(mode: Mode, obtained: Obtained) -> None:
     if common.passphrase and not isinstance(mode, Handoff):
         from .sealing import seal
 
-        outputs["sealed-bearer"] = seal(value, common.passphrase)
+        outputs["sealed-bearer"] = seal(value, common.passphrase, obtained.kind)
         done.append("- Sealed it as sealed-bearer for later jobs.")
     if common.export_env:
         done.append(f"- Exported it to later steps as {common.export_env}.")
@@ -226,7 +247,10 @@ def main() -> int:
     cancellation = _Cancellation()
     try:
         mode = _read_mode()
-        obtained = _obtain(mode)
+        obtained = _obtain(mode, cancellation)
+        if cancellation.pending:  # cancelled while held: what was done is safe; say it
+            done = " ".join(line[2:] for line in obtained.done)
+            raise _Cancelled(cancellation.pending, f"after it had done this: {done}")
         cancellation.armed = False
         _write(mode, obtained)
     except _Cancelled as exc:
@@ -247,7 +271,9 @@ def post() -> int:
     """The post step: revoke the token when invalidate was on; warn, never fail."""
     cancellation = _Cancellation()
     value = core.get_state("token")
-    if not value:
+    if not value or not _invalidating():
+        # Without invalidate the main step saved no state: a token here was put in the
+        # environment by a later step (GITHUB_ENV), and is not the action's to revoke.
         core.info("Nothing to revoke: invalidate is off, or the main step obtained no token.")
         return 0
     _mask_token(value)
@@ -256,7 +282,7 @@ def post() -> int:
         changes = _route_changes(core.get_state("route"), _route(mode.common))
         if changes:
             core.warning(
-                "Did not revoke the bearer token, so as not to send the app's credentials "
+                "Did not revoke the bearer token, so as not to send the credentials "
                 f"along a route the main step did not choose: since it ran, {'; '.join(changes)} "
                 "(a later step can set variables through GITHUB_ENV). The token may still be "
                 "live: revoke it from a job you trust, or regenerate it in the developer portal."

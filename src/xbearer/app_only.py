@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -21,6 +22,7 @@ class AppOnly:
     """The app's key and secret, and the owner's access token to sign a revocation."""
 
     kind: ClassVar[str] = "app-only token"
+    revokes: ClassVar[str] = "app"
     common: Common
     credentials: Credentials
     oauth1_token: tuple[str, str] | None
@@ -44,14 +46,15 @@ class AppOnly:
             oauth1 = (token, secret)
         return cls(common, Credentials(get("api-key"), get("api-secret")), oauth1)
 
-    def obtain(self, mask: Callable[[str], None]) -> Obtained:
+    def obtain(
+        self, mask: Callable[[str], None], hold: Callable[[], AbstractContextManager[None]]
+    ) -> Obtained:
         """POST oauth2/token for the app's bearer token."""
         token = request_token(self.credentials, self.common.endpoint)
         mask(token.value)
         host = self.common.endpoint.host
-        return Obtained(
-            token.value, [f"- Obtained a bearer token from {host} in {token.attempts} attempt(s)."]
-        )
+        done = f"- Obtained a bearer token from {host} in {token.attempts} attempt(s)."
+        return Obtained(token.value, "app", [done])
 
     def revoke(self, token: str, endpoint: Endpoint) -> str:
         """POST oauth2/invalidate_token, OAuth 1.0a-signed with the owner's token, else Basic."""

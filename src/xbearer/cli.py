@@ -187,7 +187,7 @@ def _unseal_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "sealed", nargs="?", metavar="SEALED", help="the sealed value (v1.…); else standard input"
+        "sealed", nargs="?", metavar="SEALED", help="the sealed value (v2.…); else standard input"
     )
     parser.set_defaults(run=_unseal)
     return parser
@@ -345,8 +345,8 @@ def _authorize(args: argparse.Namespace) -> int:
         args.authorize_url.strip(), terms, "authorize-url", authorize.AUTHORIZE_URL
     )
     store = _store(args, common) if args.repo else None
-    # Before the browser: a token that cannot reach the secret fails here, not after.
-    key = store.public_key() if store else None
+    # Before the browser: a token that cannot write the secret fails here, not after.
+    key = store.check_writable(store.public_key()) if store else None
     request = authorize.Request(
         oauth2.Client(client_id, client_secret),
         scopes,
@@ -359,13 +359,13 @@ def _authorize(args: argparse.Namespace) -> int:
     _say(f"X granted {tokens.scope or ' '.join(scopes)}.")
     if store is not None and key is not None:
         try:
-            how = store.put(tokens.refresh_token, key)
+            store.store(tokens.refresh_token, key)
         except ActionError as exc:
             raise ActionError(
                 f"{exc.message} The refresh token was neither stored nor shown: fix that, then "
                 "run xbearer authorize again (each authorization gives a new refresh token)."
             ) from None
-        print(f"Stored the refresh token in the {store.where} ({how}).")
+        print(f"Stored the refresh token in the {store.where}.")
     elif args.json:
         expires = int(tokens.expires_in) if tokens.expires_in.isdigit() else None
         doc = {

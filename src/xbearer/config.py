@@ -8,6 +8,7 @@ import math
 import os
 import re
 import ssl
+import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit, urlunsplit
@@ -238,9 +239,13 @@ def parse_retries(value: str, terms: Terms) -> int:
 
 
 def _read_ca_bundle(path: str) -> bytes | None:
-    """The file's bytes if it is a PEM bundle of CA certificates, else None."""
+    """The file's bytes if it is a regular file holding a PEM bundle of CA
+    certificates, else None. Opened without blocking: a FIFO would wait forever."""
     try:
-        with open(path, "rb") as file:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with open(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                return None
             data = file.read(16 * 1024 * 1024)
         ssl.create_default_context(cadata=data.decode("ascii"))
     except (ssl.SSLError, OSError, ValueError):

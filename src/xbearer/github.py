@@ -109,16 +109,37 @@ class SecretStore:
             )
         return PublicKey(key_id, raw)
 
-    def put(self, value: str, key: PublicKey) -> str:
-        """PUT …/secrets/NAME with the value sealed to the key; "created" or "updated"."""
+    @property
+    def probe(self) -> str:
+        """The companion secret that proves the token may write: NAME_WRITE_CHECK."""
+        return f"{self.name}_WRITE_CHECK"
+
+    def check_writable(self, key: PublicKey) -> PublicKey:
+        """Prove the secret can be written without touching it: write the companion
+        secret, then delete it. The key that worked is returned, to store with."""
+        key = self._put(self.probe, "write check by xbearer", key)
+        self._send("DELETE", self.probe)  # best effort: the write was what mattered
+        return key
+
+    def store(self, value: str, key: PublicKey) -> PublicKey:
+        """PUT …/secrets/NAME with the value sealed to the key; the key that worked."""
+        return self._put(self.name, value, key)
+
+    def _put(self, name: str, value: str, key: PublicKey) -> PublicKey:
+        """PUT a secret sealed to the key (201 created, 204 updated). GitHub refuses a
+        value sealed to a key it has replaced (422): read the key again, once."""
         from nacl.public import PublicKey as SealingKey
         from nacl.public import SealedBox
 
-        sealed = SealedBox(SealingKey(key.key)).encrypt(value.encode())
-        body = {"encrypted_value": base64.b64encode(sealed).decode(), "key_id": key.key_id}
-        answer = self._send("PUT", self.name, body)
-        if answer.status in (201, 204):
-            return "created" if answer.status == 201 else "updated"
+        for again in (False, True):
+            sealed = SealedBox(SealingKey(key.key)).encrypt(value.encode())
+            body = {"encrypted_value": base64.b64encode(sealed).decode(), "key_id": key.key_id}
+            answer = self._send("PUT", name, body)
+            if answer.status in (201, 204):
+                return key
+            if answer.status != 422 or again:
+                break
+            key = self.public_key()
         raise ActionError(self._refusal(answer, "write"))
 
     def _refusal(self, answer: Answer, what: str) -> str:

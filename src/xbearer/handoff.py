@@ -7,10 +7,11 @@ app's key and secret (an app-only token) or the OAuth 2.0 client (a user token).
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import ClassVar
 
-from . import user_context
+from . import app_only, user_context
 from .app_only import AppOnly
 from .client import validate_token
 from .config import Common, Inputs
@@ -69,11 +70,21 @@ class Handoff:
                 "Give either sealed-bearer (with passphrase) or refresh-token, not both: one "
                 "source of the token per step."
             )
-        if (app or client) and not common.invalidate:
+        owner = get.any(app_only.INPUTS[2:])
+        if app and not common.invalidate:
             raise InputError(
                 "Give either sealed-bearer (with passphrase) or api-key and api-secret, not both: "
-                "with sealed-bearer, the keys are only for invalidate: true (the last job revokes; "
-                "for a user token it gives client-id instead)."
+                "with sealed-bearer, the keys are only for invalidate: true (the last job revokes)."
+            )
+        if client and not common.invalidate:
+            raise InputError(
+                "With sealed-bearer, client-id and client-secret are only for invalidate: true "
+                "(the last job revokes a user token)."
+            )
+        if owner and not (app and common.invalidate):
+            raise InputError(
+                "access-token and access-token-secret are only used with invalidate: true, to "
+                "revoke an app-only token with api-key and api-secret."
             )
         revoker: Revoker | None = None
         if common.invalidate:
@@ -93,16 +104,30 @@ class Handoff:
                 )
         return cls(common, sealed, passphrase, revoker)
 
-    def obtain(self, mask: Callable[[str], None]) -> Obtained:
+    def obtain(
+        self, mask: Callable[[str], None], hold: Callable[[], AbstractContextManager[None]]
+    ) -> Obtained:
         """Unseal: no request to X."""
-        from .sealing import unseal
+        from .sealing import open_sealed
 
-        value = unseal(self.sealed, self.passphrase)
+        sealed = open_sealed(self.sealed, self.passphrase)
+        if sealed.kind == "refresh":
+            raise ActionError(
+                "sealed-bearer holds a refresh token (one a failed store showed sealed), not a "
+                "bearer token: recover it with xbearer unseal and store it in its secret."
+            )
+        if self.revoker is not None and self.revoker.revokes != sealed.kind:
+            user = sealed.kind == "user"
+            given, need = ("api-key and api-secret", "client-id") if user else ("client-id", "")
+            raise ActionError(
+                f"sealed-bearer holds {'a user' if user else 'an app-only'} token, which "
+                f"{given} cannot revoke: give {need or 'api-key and api-secret'} instead."
+            )
+        value = sealed.value
         validate_token(value, "The unsealed value: ")
         mask(value)
-        return Obtained(
-            value, ["- Unsealed the bearer token from sealed-bearer (no request to X)."]
-        )
+        done = "- Unsealed the bearer token from sealed-bearer (no request to X)."
+        return Obtained(value, sealed.kind, [done])
 
     def revoke(self, token: str, endpoint: Endpoint) -> str:
         """Revoke with the credentials given for it (load requires them with invalidate)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
@@ -12,9 +13,11 @@ from .transport import Endpoint
 
 @dataclass
 class Obtained:
-    """A token, what was done to get it (summary lines), and outputs beside `bearer`."""
+    """A token, its kind, what was done to get it (summary lines), and outputs beside
+    `bearer`."""
 
     token: str
+    kind: str  # "app" or "user" (sealing.KINDS)
     done: list[str]
     outputs: dict[str, str] = field(default_factory=dict)
 
@@ -22,16 +25,19 @@ class Obtained:
 class Revoker(Protocol):
     """Revokes a token at the end of the job (the post step)."""
 
+    revokes: ClassVar[str]  # the kind of token it revokes: "app" or "user" (sealing.KINDS)
+
     def revoke(self, token: str, endpoint: Endpoint) -> str:
         """Revoke it at X through `endpoint`; say what was done, or raise ActionError."""
         ...
 
 
-class Mode(Revoker, Protocol):
+class Mode(Protocol):
     """One way of getting the token: app-only, user context, or unsealed in a later job.
 
     `obtain` calls `mask` on every new secret the moment it is known, before
-    anything else can print it.
+    anything else can print it, and holds cancellation off (`hold`) where stopping
+    would lose something.
     """
 
     kind: ClassVar[str]  # the mode, for the debug log
@@ -41,6 +47,13 @@ class Mode(Revoker, Protocol):
         """The settings every mode shares."""
         ...
 
-    def obtain(self, mask: Callable[[str], None]) -> Obtained:
-        """Get the token; raise ActionError with a message safe to show."""
+    def obtain(
+        self, mask: Callable[[str], None], hold: Callable[[], AbstractContextManager[None]]
+    ) -> Obtained:
+        """Get the token; raise ActionError with a message safe to show. Within
+        `hold()`, cancellation waits until the block ends."""
+        ...
+
+    def revoke(self, token: str, endpoint: Endpoint) -> str:
+        """Revoke it at X through `endpoint`; say what was done, or raise ActionError."""
         ...

@@ -8,6 +8,7 @@ twice unless X's answer says it did not act on it (429, 5xx).
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -21,6 +22,21 @@ from .transport import Answer, Endpoint, Request, TransportError
 
 TOKEN_PATH, REVOKE_PATH = "/2/oauth2/token", "/2/oauth2/revoke"
 INVALID_TOKEN = "Value passed for the token was invalid."  # noqa: S105 - X's words
+# The answers to a refresh that say X did not act on it: retried. A gateway's 500, 502
+# or 504 may come after X rotated the refresh token, so they are final.
+REFRESH_RETRY = frozenset({429, 503})
+# What a refresh token may be to be stored (a secret holds any text): printable, no
+# spaces, of a sane length. It is never output, so it need not be a bearer token.
+_REFRESH_TOKEN = re.compile(r"[\x21-\x7e]{16,4096}")
+
+
+class Rotated(ActionError):
+    """X answered a refresh with 200, so it rotated the refresh token, but the answer
+    is unusable beyond the new refresh token, which must be stored all the same."""
+
+    def __init__(self, message: str, refresh_token: str) -> None:
+        super().__init__(message)
+        self.refresh_token = refresh_token
 
 
 @dataclass(frozen=True)
@@ -37,11 +53,16 @@ class Client:
             return None
         return base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
 
-    def request(self, path: str, fields: Mapping[str, str], *, replayable: bool) -> Request:
-        """A form POST as X documents it: client_id in the body, Basic auth if confidential."""
+    def request(self, path: str, fields: Mapping[str, str], *, rotates: bool) -> Request:
+        """A form POST as X documents it: client_id in the body, Basic auth if confidential.
+        A request that `rotates` a token is sent again only when X says it did not act."""
         auth = HTTPBasicAuth(self.client_id, self.client_secret) if self.client_secret else None
         form = urlencode({**fields, "client_id": self.client_id})
-        return Request("POST", path, auth, form=form, replayable=replayable)
+        if rotates:
+            return Request(
+                "POST", path, auth, form=form, replayable=False, retry_statuses=REFRESH_RETRY
+            )
+        return Request("POST", path, auth, form=form)
 
     def secrets(self, *more: str) -> tuple[str, ...]:
         """What an error message must never quote."""
@@ -67,7 +88,7 @@ def refresh(
     name = terms.name("refresh-token")
     fields = {"refresh_token": refresh_token, "grant_type": "refresh_token"}
     try:
-        answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, replayable=False))
+        answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, rotates=True))
     except TransportError as exc:
         if not exc.arrived:
             raise ActionError(f"{exc.message} {name} was not used.") from None
@@ -86,7 +107,7 @@ def refresh(
                 _refresh_hint(answer, endpoint, name),
             )
         )
-    return _parse(answer, endpoint, mask, need_refresh=True)
+    return _parse(answer, endpoint, mask, client, rotated=name)
 
 
 def exchange_code(
@@ -105,7 +126,7 @@ def exchange_code(
         "redirect_uri": redirect_uri,
         "code_verifier": verifier,
     }
-    answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, replayable=False))
+    answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, rotates=True))
     if answer.status != 200:
         terms = endpoint.terms
         hint = (
@@ -117,13 +138,13 @@ def exchange_code(
             "X did not exchange the authorization code: "
             + describe_refusal(answer, client.secrets(code, verifier), endpoint, hint)
         )
-    return _parse(answer, endpoint, mask, need_refresh=False)
+    return _parse(answer, endpoint, mask, client)
 
 
 def revoke(client: Client, token: str, endpoint: Endpoint) -> str:
     """POST 2/oauth2/revoke for a user access token; say what happened."""
     fields = {"token": token, "token_type_hint": "access_token"}
-    answer = transport.send(endpoint, client.request(REVOKE_PATH, fields, replayable=True))
+    answer = transport.send(endpoint, client.request(REVOKE_PATH, fields, rotates=False))
     if answer.status == 200 and json_object(answer.body).get("revoked") is True:
         return f"Revoked the user access token at {endpoint.host}."
     if answer.status == 200:
@@ -153,15 +174,30 @@ def _refresh_hint(answer: Answer, endpoint: Endpoint, name: str) -> str:
             f"2.0 Client ID and, for a confidential client, its Client Secret ({name} was not "
             "used)."
         )
-    if answer.status == 429 or answer.status >= 500:
+    if answer.status in REFRESH_RETRY:
         return f"X did not act on it, so {name} was not used: {terms.later}."
+    if answer.status >= 500:
+        return (
+            f"the refresh may have reached X, which then rotated {name}: the one stored may no "
+            "longer work. If the next run says it is invalid, authorize the account again "
+            "(xbearer authorize)."
+        )
     return f"check {terms.name('client-id')} and {name}."
 
 
 def _parse(
-    answer: Answer, endpoint: Endpoint, mask: Callable[[str], None], *, need_refresh: bool
+    answer: Answer,
+    endpoint: Endpoint,
+    mask: Callable[[str], None],
+    client: Client,
+    rotated: str = "",
 ) -> UserTokens:
-    """Validate X's token answer; mask both tokens the moment they are known good."""
+    """Validate X's token answer; mask both tokens the moment they are known good.
+
+    With `rotated` (the setting that held the refresh token), the answer is to a
+    refresh: X has rotated it, so a new refresh token is kept (masked, and raised
+    with Rotated) even when the rest of the answer is unusable.
+    """
     problem = "X answered 200 without usable tokens: "
     doc = json_object(answer.body)
     token_type, access, refresh_token = (
@@ -169,30 +205,39 @@ def _parse(
         doc.get("access_token"),
         doc.get("refresh_token"),
     )
-    if not isinstance(token_type, str) or token_type.lower() != "bearer":
-        raise ActionError(
-            problem + f"token_type is not 'bearer'; check {endpoint.terms.name('api-url')}."
-        )
-    if not isinstance(access, str) or not access:
-        raise ActionError(problem + "access_token is missing or empty.")
-    validate_token(access, problem)
-    if isinstance(refresh_token, str) and refresh_token:
-        validate_token(refresh_token, problem.replace("tokens", "tokens (refresh_token)"))
-    elif need_refresh:
-        raise ActionError(
-            problem + "no refresh_token came back: the account must grant offline.access; "
-            "authorize it again with that scope (xbearer authorize)."
-        )
-    else:
+    if rotated:
+        if not (isinstance(refresh_token, str) and _REFRESH_TOKEN.fullmatch(refresh_token)):
+            raise ActionError(
+                f"X answered the refresh with 200, so it rotated {rotated}, but its answer held "
+                "no usable refresh token: the one stored no longer works. Authorize the account "
+                "again (xbearer authorize)."
+            )
+        mask(refresh_token)
+    try:
+        if not isinstance(token_type, str) or token_type.lower() != "bearer":
+            raise ActionError(
+                problem + f"token_type is not 'bearer'; check {endpoint.terms.name('api-url')}."
+            )
+        if not isinstance(access, str) or not access:
+            raise ActionError(problem + "access_token is missing or empty.")
+        validate_token(access, problem)
+        if not rotated and isinstance(refresh_token, str) and refresh_token:
+            validate_token(refresh_token, problem.replace("tokens", "tokens (refresh_token)"))
+    except ActionError as exc:
+        if rotated and isinstance(refresh_token, str):
+            raise Rotated(exc.message, refresh_token) from None
+        raise
+    if not isinstance(refresh_token, str):
         refresh_token = ""
     mask(access)
-    if refresh_token:
+    if refresh_token and not rotated:
         mask(refresh_token)
     expires, scope = doc.get("expires_in"), doc.get("scope")
+    secrets = client.secrets(access, refresh_token)
     return UserTokens(
         access,
         refresh_token,
         str(expires) if isinstance(expires, int) and not isinstance(expires, bool) else "",
-        clean(scope, limit=500) if isinstance(scope, str) else "",
+        clean(scope, secrets, limit=500) if isinstance(scope, str) else "",
         answer.attempts,
     )

@@ -1,9 +1,10 @@
 """Seal the token for a later job: Argon2id key from a passphrase, XChaCha20-Poly1305.
 
-A sealed value is ``v1.`` + base64url(salt | check | nonce | ciphertext+tag | sum):
+A sealed value is ``v2.`` + base64url(salt | check | nonce | ciphertext+tag | sum):
 ``check`` (8 bytes derived with the key) tells a wrong passphrase from an altered
 value, and ``sum`` (BLAKE2b-32 of all before it) catches truncation and typos
-before the costly key derivation.
+before the costly key derivation. The plaintext is the kind of token (``app:``,
+``user:`` or ``refresh:``) and the token, so that a later job can tell what it holds.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from nacl import bindings, exceptions, pwhash, utils
 
 from .errors import ActionError
 
-VERSION = "v1"
+VERSION = "v2"
+KINDS = ("app", "user", "refresh")  # an app-only token, a user access token, a refresh token
 SALT, CHECK, NONCE, TAG, SUM = 16, 8, 24, 16, 4
 OPSLIMIT = 3
 MEMLIMIT = 64 * 1024 * 1024  # memory-hard: 64 MiB per guess
@@ -74,19 +76,34 @@ def _sum(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=SUM).digest()
 
 
-def seal(token: str, passphrase: str) -> str:
-    """Encrypt the token; fresh salt and nonce every time."""
+@dataclass(frozen=True)
+class Sealed:
+    """What a sealed value holds: the kind of token (one of KINDS), and the token."""
+
+    kind: str
+    value: str
+
+
+def seal(token: str, passphrase: str, kind: str = "app") -> str:
+    """Encrypt the token and its kind; fresh salt and nonce every time."""
+    if kind not in KINDS:
+        raise ValueError(kind)
     salt, nonce = utils.random(SALT), utils.random(NONCE)
     key, check = _derive(passphrase, salt)
     header = salt + check + nonce
     ciphertext = bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
-        token.encode(), VERSION.encode() + header, nonce, key
+        f"{kind}:{token}".encode(), VERSION.encode() + header, nonce, key
     )
     blob = header + ciphertext
     return f"{VERSION}.{base64.urlsafe_b64encode(blob + _sum(blob)).decode().rstrip('=')}"
 
 
 def unseal(sealed: str, passphrase: str, words: Words = ACTION_WORDS) -> str:
+    """The token in a value made by seal(); SealError says, in `words`, what is wrong."""
+    return open_sealed(sealed, passphrase, words).value
+
+
+def open_sealed(sealed: str, passphrase: str, words: Words = ACTION_WORDS) -> Sealed:
     """Decrypt a value made by seal(); SealError says, in `words`, what is wrong with it."""
     value = words.value
     match = _SEALED.fullmatch(sealed.strip())
@@ -126,4 +143,5 @@ def unseal(sealed: str, passphrase: str, words: Words = ACTION_WORDS) -> str:
         )
     except exceptions.CryptoError:
         raise SealError(f"{value} was tampered with: it fails authentication.") from None
-    return plain.decode()
+    kind, _, token = plain.decode().partition(":")
+    return Sealed(kind, token)

@@ -15,6 +15,7 @@ import socket
 import ssl
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -97,8 +98,8 @@ class Endpoint:
 @dataclass(frozen=True)
 class Request:
     """One request: `replayable` False means the server may act on it even if its
-    answer is lost (a refresh that rotates a token), so only an answer that says the
-    server did not act (429, 5xx) or a connection never made is retried."""
+    answer is lost (a refresh that rotates a token), so only a connection never made,
+    or an answer in `retry_statuses` that says the server did not act, is retried."""
 
     method: str
     path: str
@@ -107,6 +108,7 @@ class Request:
     json: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
     replayable: bool = True
+    retry_statuses: frozenset[int] = RETRY_STATUSES
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,7 @@ def _attempts(endpoint: Endpoint, request: Request) -> Answer:
                 continue
             with response:
                 status = response.status_code
-                asked = None if last else _retry_wait(response, attempt)
+                asked = None if last else _retry_wait(response, attempt, request)
                 if asked is not None and time.monotonic() + asked <= give_up:
                     _retrying(endpoint, f"HTTP {status}", asked, attempt)
                     time.sleep(asked)
@@ -233,13 +235,28 @@ def _retrying(endpoint: Endpoint, what: str, wait: float, attempt: int) -> None:
         )
 
 
+def _handshake(causes: list[BaseException]) -> bool:
+    """Whether a TLS error came from the handshake (before anything was sent), as the
+    frames it was raised through say; a TLS error on reading the answer did not."""
+    return any(
+        frame.name == "do_handshake"
+        for cause in causes
+        if isinstance(cause, ssl.SSLError)
+        for frame in traceback.extract_tb(cause.__traceback__)
+    )
+
+
 def _connecting(exc: BaseException) -> bool:
     """Whether the attempt failed before the request was sent: resolving a name,
     connecting (to the proxy too) or the TLS handshake."""
     causes = list(_causes(exc))
-    return isinstance(exc, requests.exceptions.ProxyError) or any(
-        isinstance(c, (NewConnectionError, ConnectTimeoutError, socket.gaierror, *_TLS))
-        for c in causes
+    return (
+        isinstance(exc, requests.exceptions.ProxyError)
+        or any(
+            isinstance(c, (NewConnectionError, ConnectTimeoutError, socket.gaierror))
+            for c in causes
+        )
+        or _handshake(causes)
     )
 
 
@@ -254,12 +271,14 @@ def _may_retry(exc: BaseException, request: Request) -> bool:
         return any(c.errno == socket.EAI_AGAIN for c in gai)  # a resolver's "try again"
     if any(isinstance(c, _TLS) for c in causes):
         # A handshake the server cut off (EOF, reset) is a network fault; any other TLS
-        # failure (no HTTPS server there, no common protocol) will happen again.
-        return any(
+        # failure (no HTTPS server there, no common protocol) will happen again. Past the
+        # handshake the request was sent: only a replayable one goes again.
+        cut = any(
             isinstance(c, (ssl.SSLEOFError, ConnectionResetError))
             or getattr(c, "reason", None) == "UNEXPECTED_EOF_WHILE_READING"
             for c in causes
         )
+        return cut and (request.replayable or _handshake(causes))
     if _connecting(exc):
         return True
     # Sent, and then the network failed: only a replayable request is sent again. A
@@ -276,9 +295,9 @@ def _backoff(attempt: int) -> float:
     return min(BACKOFF_MAX, BACKOFF * 2.0 ** (attempt - 1)) + random.uniform(0, JITTER)  # noqa: S311
 
 
-def _retry_wait(response: requests.Response, attempt: int) -> float | None:
+def _retry_wait(response: requests.Response, attempt: int, request: Request) -> float | None:
     """Seconds to wait before retrying this answer, or None if it is final."""
-    if response.status_code not in RETRY_STATUSES:
+    if response.status_code not in request.retry_statuses:
         return None
     asked = retry_after(response.headers.get("Retry-After", ""))
     if asked is None and response.status_code == 429:
@@ -308,9 +327,10 @@ def _read(response: requests.Response, endpoint: Endpoint) -> bytes:
     """The decoded body, at most MAX_BODY bytes; the budget bounds the time."""
     body: bytes = response.raw.read(MAX_BODY + 1, decode_content=True)
     if len(body) > MAX_BODY:
-        raise ActionError(
+        raise TransportError(
             f"{endpoint.host} sent more than {MAX_BODY // 1024} KiB (HTTP "
-            f"{response.status_code}): check {endpoint.terms.name(endpoint.url_setting)}."
+            f"{response.status_code}): check {endpoint.terms.name(endpoint.url_setting)}.",
+            arrived=True,
         )
     return body
 

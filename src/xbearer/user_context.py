@@ -2,14 +2,20 @@
 refresh token stored back into the repository secret before anything is output.
 
 The order of a run, so that the refresh token is never lost: prove the secret can be
-written (store the current refresh token under its name), refresh once, mask both new
-tokens, store the new refresh token, and only then output. If storing fails for good,
-the new refresh token is shown sealed with the passphrase, or said to be lost.
+written, refresh once, mask both new tokens, store the new refresh token, and only then
+output. If storing fails for good, the new refresh token is shown sealed with the
+passphrase, or said to be lost.
+
+The proof writes (and deletes) a companion secret, NAME_WRITE_CHECK, where the design
+stores the current refresh token again: a run that started before another run stored
+its rotated token would otherwise put the used one back, and lose both.
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -34,10 +40,15 @@ def _client(get: Inputs, terms: Terms) -> oauth2.Client:
             f"{terms.name('client-id')} is empty: give the app's OAuth 2.0 Client ID (the app's "
             "Keys and tokens page)."
         )
-    check_secret("client-id", client_id, terms)
     secret = get("client-secret")
-    if secret:
-        check_secret("client-secret", secret, terms)
+    for name, value in (("client-id", client_id), ("client-secret", secret)):
+        if value:
+            check_secret(name, value, terms)
+            if not value.isascii():
+                raise InputError(
+                    f"{terms.name(name)} must be ASCII, as X's client IDs and secrets are: "
+                    "copy it again from the app's Keys and tokens page."
+                )
     return oauth2.Client(client_id, secret or None)
 
 
@@ -45,6 +56,7 @@ def _client(get: Inputs, terms: Terms) -> oauth2.Client:
 class ClientRevoker:
     """The OAuth 2.0 client that revokes a user access token (a later job's)."""
 
+    revokes: ClassVar[str] = "user"
     client: oauth2.Client
 
     @classmethod
@@ -62,6 +74,7 @@ class UserContext:
     """The refresh token, the client it belongs to, and the secret it is kept in."""
 
     kind: ClassVar[str] = "user token (OAuth 2.0 refresh)"
+    revokes: ClassVar[str] = "user"
     common: Common
     client: oauth2.Client
     refresh_token: str
@@ -115,28 +128,45 @@ class UserContext:
         store = SecretStore(endpoint, get("github-token"), repository, name, environment)
         return cls(common, client, get("refresh-token"), store)
 
-    def obtain(self, mask: Callable[[str], None]) -> Obtained:
-        """Prove the secret can be written, refresh once, store the new refresh token."""
+    def obtain(
+        self, mask: Callable[[str], None], hold: Callable[[], AbstractContextManager[None]]
+    ) -> Obtained:
+        """Prove the secret can be written, refresh once, store the new refresh token.
+
+        From the refresh until the new token is stored, cancellation waits (`hold`):
+        once X may have rotated, stopping would lose the new one."""
         store = self.store
-        key = store.public_key()
-        store.put(self.refresh_token, key)  # it holds this value already, or should
-        tokens = oauth2.refresh(self.client, self.refresh_token, self.common.endpoint, mask)
-        try:
-            store.put(tokens.refresh_token, key)
-        except ActionError as exc:
-            raise ActionError(self._rescue(exc, tokens.refresh_token)) from None
+        key = store.check_writable(store.public_key())
+        with hold():
+            try:
+                tokens = oauth2.refresh(self.client, self.refresh_token, self.common.endpoint, mask)
+            except oauth2.Rotated as exc:
+                self._keep(exc.refresh_token, key)
+                raise ActionError(
+                    f"{exc.message} The rotated refresh token was stored in the {store.where}."
+                ) from None
+            self._keep(tokens.refresh_token, key)
         host = self.common.endpoint.host
         scopes = f" for {tokens.scope}" if tokens.scope else ""
         lasting = f", valid for {tokens.expires_in} s" if tokens.expires_in else ""
         return Obtained(
             tokens.access_token,
+            "user",
             [
-                f"- Checked that the {store.where} can be written.",
+                f"- Checked that the {store.where} can be written (with {store.probe}, "
+                "written and deleted).",
                 f"- Refreshed a user access token at {host}{scopes}{lasting}.",
                 f"- Stored the rotated refresh token in the {store.where}.",
             ],
             {"expires-in": tokens.expires_in, "scope": tokens.scope},
         )
+
+    def _keep(self, refresh_token: str, key: github.PublicKey) -> None:
+        """Store the rotated refresh token; if that fails for good, the rescue."""
+        try:
+            self.store.store(refresh_token, key)
+        except ActionError as exc:
+            raise ActionError(self._rescue(exc, refresh_token)) from None
 
     def _rescue(self, failure: ActionError, refresh_token: str) -> str:
         """The error when X rotated the refresh token but GitHub would not store it."""
@@ -152,10 +182,10 @@ class UserContext:
             )
         from .sealing import seal
 
-        sealed = seal(refresh_token, self.common.passphrase)
+        sealed = seal(refresh_token, self.common.passphrase, "refresh")
         store = self.store
         command = f"gh secret set {store.name} --repo {store.repository}"
-        command += f" --env {store.environment}" if store.environment else ""
+        command += f" --env {shlex.quote(store.environment)}" if store.environment else ""
         return (
             f"{said} Here it is, sealed with passphrase: {sealed} — recover it with "
             f"`xbearer unseal` (the passphrase from X_PASSPHRASE or a prompt) and store it with "
