@@ -312,11 +312,14 @@ def main() -> int:
             results.update(runs(context, args.base, url, fake))
         if {"pull_bytes", "pull", "fresh_job"} & set(wanted):
             released = Released(context, args.base)
-            results["pull_bytes"] = pull_bytes(released, context, args.base)
-            if "pull" in wanted:
-                results["pull"] = pull(released)
-            if "fresh_job" in wanted:
-                results["fresh_job"] = fresh_job(released, context, url)
+            try:
+                results["pull_bytes"] = pull_bytes(released, context, args.base)
+                if "pull" in wanted:
+                    results["pull"] = pull(released)
+                if "fresh_job" in wanted:
+                    results["fresh_job"] = fresh_job(released, context, url)
+            finally:
+                released.testbed.close()  # what it started, it stops
         if "cold_build" in wanted:
             results["cold_build"] = cold_build(context, args.base)
         if "rebuild" in wanted:  # last: it changes the context

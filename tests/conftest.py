@@ -162,12 +162,17 @@ def image() -> str:
     return IMAGE
 
 
+TESTBED = ghrunner.ROOT.parent / "shared" / "testbed"
+
+
 @pytest.fixture(scope="session")
-def testbed() -> Testbed:
-    """This repository's offline testbed (../shared/testbed beside the checkout)."""
-    scripts = ghrunner.ROOT.parent / "shared" / "testbed"
-    assert (scripts / "registry-up").exists(), (
-        f"the release rehearsal needs the testbed scripts in {scripts}: a loopback image "
+def testbed() -> Iterator[Testbed]:
+    """This repository's offline testbed (../shared/testbed beside the checkout); what
+    it started is stopped when the session ends."""
+    assert (TESTBED / "registry-up").exists(), (
+        f"the release rehearsal needs the testbed scripts in {TESTBED}: a loopback image "
         "registry and a second, empty Docker engine (run with -m 'not testbed' without them)"
     )
-    return Testbed(scripts)
+    bed = Testbed(TESTBED)
+    yield bed
+    bed.close()

@@ -7,7 +7,10 @@ runner does. Needs ../shared/testbed (registry-up, fresh-engine).
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -66,3 +69,37 @@ def test_a_digest_missing_from_the_registry_fails_the_job(
     assert "docker build" not in log  # no fallback to building the Dockerfile
     assert api.fake.requests == []
     assert _repositories(testbed) == [job.rsplit(":", 1)[0]]  # the job's image only
+
+
+def test_the_testbed_stops_what_it_started_and_only_that() -> None:
+    # Its own registry port and engine directory (short: the engine's sockets live
+    # there), so the session's testbed is untouched.
+    from conftest import TESTBED
+
+    root = Path(tempfile.mkdtemp(prefix="tb-", dir="/tmp"))
+    env = {
+        "REGISTRY_PORT": "5055",
+        "TESTBED_LOG_DIR": str(root / "logs"),
+        "FRESH_ENGINE_DIR": str(root / "engine"),
+    }
+    bed = Testbed(TESTBED, env)
+    try:
+        assert bed.started == ["registry", "fresh engine"]
+        pids = [int(f.read_text()) for f in (bed.registry_pid_file, bed.fresh_pid_file)]
+        again = Testbed(TESTBED, env)  # both already up: it started nothing
+        assert again.started == []
+        again.close()
+        assert all(_running(pid) for pid in pids)
+    finally:
+        bed.close()
+    assert not any(_running(pid) for pid in pids)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    # A zombie (exited, not yet reaped) counts as stopped.
+    return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
