@@ -104,7 +104,7 @@ def test_error_messages_are_one_sanitised_truncated_line(run, api: Api) -> None:
 def test_leak_scanner_catches_a_token_printed_before_its_mask() -> None:
     inputs = {"api-key": API_KEY, "api-secret": API_SECRET}
     early = ghrunner.Run(0, f"token is {TOKEN}\n::add-mask::{TOKEN}\n", {}, inputs)
-    with pytest.raises(AssertionError, match="leak: token 0 in clear on shown log line 1") as info:
+    with pytest.raises(AssertionError, match="leak: token 0 in clear in shown log line 1") as info:
         ghrunner.assert_no_leak(early, [TOKEN])
     assert TOKEN not in str(info.value)
     decoded = unquote(TOKEN)

@@ -234,7 +234,7 @@ def test_the_refresh_token_the_action_rescued_opens() -> None:
     common = Common(endpoint, None, None, None, invalidate=False, passphrase=PASS)
     store = SecretStore(endpoint, "unused", "owner/repo", "X_REFRESH_TOKEN")
     context = UserContext(common, Client("client"), "old", store)
-    message = context._rescue(ActionError("GitHub refused."), PLAIN)
+    message = context._rescue(ActionError("GitHub refused."), PLAIN, "tweet.read")
     (sealed,) = re.findall(r"sealed with passphrase: (v2\.[\w-]+) ", message)
     assert "xbearer unseal" in message and PLAIN not in message
     result = _unseal(stdin=sealed)

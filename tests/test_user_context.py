@@ -242,6 +242,7 @@ def test_xs_5xx_to_the_end_says_the_refresh_token_was_not_used(run, api: Api, gi
     result = run(inputs)
     (error,) = result.annotations("error")
     assert "HTTP 503" in error and "so refresh-token was not used" in error
+    assert "non-JSON body" not in error  # X's problem+json is read: its title and detail
     assert api.fake.oauth2.valid_refresh_tokens() == [inputs["refresh-token"]]
 
 
@@ -271,6 +272,12 @@ def test_storing_fails_after_x_rotated_without_a_passphrase(run, api: Api, githu
     (error,) = result.annotations("error")
     assert error.startswith("X rotated the refresh token, but storing the new one failed:")
     assert "The new refresh token is lost: authorize the account again" in error
+    # The command to run, whole: the client, the scopes granted, where the secret is.
+    scopes = "'tweet.read tweet.write users.read offline.access'"
+    assert (
+        f"(`xbearer authorize --client-id {CLIENT_ID} --scope {scopes} --secret {NAME} "
+        "--repo owner/repo`)" in error
+    )
     assert result.files == NOTHING
 
 

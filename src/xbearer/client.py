@@ -157,8 +157,8 @@ def _x_error(body: bytes, secrets: Sequence[str]) -> tuple[int | None, str]:
         return None, ""
     code = first.get("code")
     message = first.get("message")
-    if not isinstance(message, str):
-        parts = (first.get("error"), first.get("error_description"))
+    if not isinstance(message, str):  # OAuth 2.0's error, or X's problem+json (RFC 7807)
+        parts = [first.get(name) for name in ("error", "error_description", "title", "detail")]
         message = ": ".join(part for part in parts if isinstance(part, str) and part)
     return (
         code if isinstance(code, int) and not isinstance(code, bool) else None,

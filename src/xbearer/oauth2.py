@@ -99,7 +99,7 @@ def refresh(
         ) from None
     if answer.status != 200:
         raise ActionError(
-            "X did not refresh the token: "
+            "The refresh failed: "
             + describe_refusal(
                 answer,
                 client.secrets(refresh_token),

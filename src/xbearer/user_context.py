@@ -145,7 +145,7 @@ class UserContext:
                 raise ActionError(
                     f"{exc.message} The rotated refresh token was stored in the {store.where}."
                 ) from None
-            self._keep(tokens.refresh_token, key)
+            self._keep(tokens.refresh_token, key, tokens.scope)
         host = self.common.endpoint.host
         scopes = f" for {tokens.scope}" if tokens.scope else ""
         lasting = f", valid for {tokens.expires_in} s" if tokens.expires_in else ""
@@ -161,31 +161,36 @@ class UserContext:
             {"expires-in": tokens.expires_in, "scope": tokens.scope},
         )
 
-    def _keep(self, refresh_token: str, key: github.PublicKey) -> None:
+    def _keep(self, refresh_token: str, key: github.PublicKey, scope: str = "") -> None:
         """Store the rotated refresh token; if that fails for good, the rescue."""
         try:
             self.store.store(refresh_token, key)
         except ActionError as exc:
-            raise ActionError(self._rescue(exc, refresh_token)) from None
+            raise ActionError(self._rescue(exc, refresh_token, scope)) from None
 
-    def _rescue(self, failure: ActionError, refresh_token: str) -> str:
+    def _rescue(self, failure: ActionError, refresh_token: str, scope: str) -> str:
         """The error when X rotated the refresh token but GitHub would not store it."""
         said = (
             f"X rotated the refresh token, but storing the new one failed: {failure.message} "
             f"The {self.store.where} still holds the old one, which X no longer accepts."
         )
+        store = self.store
+        where = f" --repo {store.repository}"
+        where += f" --env {shlex.quote(store.environment)}" if store.environment else ""
         if not self.common.passphrase:
+            scopes = shlex.quote(scope) if scope else '"<the scopes it had>"'
+            command = (
+                f"xbearer authorize --client-id {shlex.quote(self.client.client_id)} --scope "
+                f"{scopes} --secret {store.name}{where.replace(' --env ', ' --environment ')}"
+            )
             return (
-                f"{said} The new refresh token is lost: authorize the account again (xbearer "
-                "authorize --repo OWNER/REPO --secret NAME). Set passphrase to have it shown "
-                "sealed next time."
+                f"{said} The new refresh token is lost: authorize the account again "
+                f"(`{command}`). Set passphrase to have it shown sealed next time."
             )
         from .sealing import seal
 
         sealed = seal(refresh_token, self.common.passphrase, "refresh")
-        store = self.store
-        command = f"gh secret set {store.name} --repo {store.repository}"
-        command += f" --env {shlex.quote(store.environment)}" if store.environment else ""
+        command = f"gh secret set {store.name}{where}"
         return (
             f"{said} Here it is, sealed with passphrase: {sealed} — recover it with "
             f"`xbearer unseal` (the passphrase from X_PASSPHRASE or a prompt) and store it with "
