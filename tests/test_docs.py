@@ -145,3 +145,9 @@ def test_examples_use_only_the_actions_inputs_and_outputs_and_fail_on_http_error
         for line in text.splitlines():
             if re.search(r"\bcurl\b", line):
                 assert re.search(r"\s-[a-zA-Z]*f", line), f"curl without -f: {line.strip()}"
+
+
+def test_action_yml_names_a_real_author() -> None:
+    # Not a placeholder or a repository slug: the project's name.
+    assert ACTION["author"] == "The xbearer project"
+    assert "xbearer" in (ROOT / "pyproject.toml").read_text()
