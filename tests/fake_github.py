@@ -25,19 +25,18 @@ import json
 import re
 import secrets
 import socket
-import struct
 import threading
 import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, SealedBox
 
-from fake_x import Seen
+from fake_x import Recording, Seen
 
 REPOSITORY = "owner/repo"
 API_VERSIONS = ("2022-11-28",)  # what GitHub serves; a request without the header gets it
@@ -161,21 +160,10 @@ class Refused(Exception):
         self.status, self.message, self.doc = status, message, doc
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(Recording):
     server: Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
-        """Quiet: tests read the fake's record instead."""
 
     # -- plumbing -----------------------------------------------------------
-    def _record(self) -> Seen:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        seen = Seen(self.command, self.path, dict(self.headers.items()), body, time.monotonic())
-        self.server.fake.requests.append(seen)
-        return seen
-
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         if body:
@@ -194,12 +182,6 @@ class Handler(BaseHTTPRequestHandler):
             "status": str(refused.status),
         }
         self._send(refused.status, json.dumps(body).encode(), headers)
-
-    def _reset(self) -> None:
-        """Close with RST instead of FIN."""
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.close_connection = True
-        self.connection.close()
 
     # -- routes ---------------------------------------------------------------
     def do_GET(self) -> None:

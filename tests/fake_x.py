@@ -97,20 +97,34 @@ class FakeX:
         return [r for r in self.requests if r.path.startswith("/oauth2/token")]
 
 
-class Handler(BaseHTTPRequestHandler):
-    server: Server
+class Recording(BaseHTTPRequestHandler):
+    """What every fake's handler shares: quiet, HTTP/1.1, each request recorded in
+    `server.fake.requests`, and a connection that can be reset."""
+
+    server: Any  # a server whose `fake` has a `requests` list
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
         """Quiet: tests read the fake's record instead."""
 
-    # -- plumbing -----------------------------------------------------------
     def _record(self) -> Seen:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         seen = Seen(self.command, self.path, dict(self.headers.items()), body, time.monotonic())
         self.server.fake.requests.append(seen)
         return seen
+
+    def _reset(self) -> None:
+        """Close with RST instead of FIN."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+
+class Handler(Recording):
+    server: Server
+
+    # -- plumbing -----------------------------------------------------------
 
     def _send(
         self,
@@ -132,12 +146,6 @@ class Handler(BaseHTTPRequestHandler):
     ) -> None:
         status, code, message, label = err
         self._send(status, x_error(code, message, label), headers=headers)
-
-    def _reset(self) -> None:
-        """Close with RST instead of FIN."""
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.close_connection = True
-        self.connection.close()
 
     def _basic_ok(self, headers: dict[str, str]) -> bool:
         fake = self.server.fake
