@@ -96,9 +96,16 @@ def _mask_token(token: str) -> None:
     _mask(unquote(token))
 
 
-def _invalidating() -> bool:
-    """Whether the invalidate input is true (YAML 1.2 core forms; anything else is not)."""
-    return core.get_input("invalidate") in ("true", "True", "TRUE")
+def _invalidate() -> bool:
+    """The invalidate input: YAML 1.2 core booleans, anything else an input error."""
+    if not core.get_input("invalidate"):
+        return False
+    try:
+        return bool(core.get_boolean_input("invalidate"))
+    except TypeError:
+        raise InputError(
+            "invalidate must be true or false (YAML 1.2: true, True, TRUE, false, False, FALSE)."
+        ) from None
 
 
 def _read_mode() -> Mode:
@@ -113,18 +120,9 @@ def _read_mode() -> Mode:
     basic = Client(get("client-id"), get("client-secret")).basic
     if basic:
         _mask(basic)
-    invalidate = False
-    if core.get_input("invalidate"):
-        try:
-            invalidate = core.get_boolean_input("invalidate")
-        except TypeError:
-            raise InputError(
-                "invalidate must be true or false "
-                "(YAML 1.2: true, True, TRUE, false, False, FALSE)."
-            ) from None
     workspace = os.environ.get("GITHUB_WORKSPACE") or "."
     common = config.load(
-        get, invalidate=invalidate, workspace=workspace, environ=os.environ, notify=core.info
+        get, invalidate=_invalidate(), workspace=workspace, environ=os.environ, notify=core.info
     )
     if common.ca and common.ca.source != "ca-bundle":
         core.info(f"Trusting the CA certificates named by {common.ca.source}.")
@@ -271,7 +269,11 @@ def post() -> int:
     """The post step: revoke the token when invalidate was on; warn, never fail."""
     cancellation = _Cancellation()
     value = core.get_state("token")
-    if not value or not _invalidating():
+    try:
+        invalidating = _invalidate()
+    except InputError:  # the main step refused it, so saved no state: nothing of ours
+        invalidating = False
+    if not value or not invalidating:
         # Without invalidate the main step saved no state: a token here was put in the
         # environment by a later step (GITHUB_ENV), and is not the action's to revoke.
         core.info("Nothing to revoke: invalidate is off, or the main step obtained no token.")
