@@ -177,6 +177,7 @@ class OAuth2:
 
     clients: dict[str, Client] = field(default_factory=_default_clients)
     decision: str = "approve"  # what the account owner answers at authorize: or "deny"
+    granted: tuple[str, ...] | None = None  # the scopes a code grants, if not those asked for
     user: dict[str, str] = field(default_factory=lambda: dict(USER))
     access_lifetime: int = 7200
     code_lifetime: float = 30.0  # X: "a time limit of 30 seconds"
@@ -499,7 +500,7 @@ def _authorize(handler: Handler, seen: Seen) -> None:
             make_token("ac"),
             client.client_id,
             redirect,
-            scopes,
+            scopes if oauth2.granted is None else oauth2.granted,
             query["code_challenge"],
             method,
             deadline,

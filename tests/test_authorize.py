@@ -24,7 +24,7 @@ from xbearer.transport import Endpoint
 import ghrunner
 from browser import Visit, follow
 from conftest import Api, GitHub
-from fake_x_oauth2 import CLIENT_ID, CLIENT_SECRET, PUBLIC_CLIENT_ID, s256
+from fake_x_oauth2 import CLIENT_ID, CLIENT_SECRET, PUBLIC_CLIENT_ID, USER, s256
 from ghrunner import ROOT, host_env
 from terminal import Terminal
 
@@ -52,7 +52,12 @@ class Run:
     URL is registered for its client."""
 
     def __init__(
-        self, api: Api, *args: str, client_id: str = CLIENT_ID, env: dict[str, str] | None = None
+        self,
+        api: Api,
+        *args: str,
+        client_id: str = CLIENT_ID,
+        env: dict[str, str] | None = None,
+        stdin: int = subprocess.DEVNULL,
     ) -> None:
         self.api, self.port = api, _free_port()
         self.callback = f"http://127.0.0.1:{self.port}/callback"
@@ -70,7 +75,7 @@ class Run:
         self.proc = subprocess.Popen(
             [*XBEARER, *argv],
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -89,9 +94,20 @@ class Run:
                 return found.group()
         raise AssertionError(f"no authorize URL on standard error: {self.before}")
 
+    def paste(self, line: str) -> None:
+        """Write a line to the command's standard input (started with stdin=PIPE)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
     def finish(self, timeout: float = 60) -> tuple[int, str, str]:
-        """Exit status, standard output, standard error (all of it)."""
-        out, err = self.proc.communicate(timeout=timeout)
+        """Exit status, standard output, standard error (all of it: read through the
+        stream url() read from, which may hold lines it read ahead)."""
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=timeout)  # the outputs are a few lines: no pipe fills
+        out, err = self.proc.stdout.read(), self.proc.stderr.read()
         return self.proc.returncode, out, self.before + err
 
 
@@ -184,7 +200,7 @@ def test_a_wrong_client_secret_is_named_as_the_variable(api: Api) -> None:
     _assert_clean(err, api)
 
 
-def test_json_prints_the_four_fields(api: Api) -> None:
+def test_json_prints_the_tokens_and_the_account_that_approved(api: Api) -> None:
     run = Run(
         api, "--no-browser", "--json", "--scope", "tweet.read tweet.write users.read offline.access"
     )
@@ -192,12 +208,134 @@ def test_json_prints_the_four_fields(api: Api) -> None:
     rc, out, err = run.finish()
     assert rc == 0, err
     doc = json.loads(out)
-    assert set(doc) == {"access_token", "expires_in", "scope", "refresh_token"}
+    assert set(doc) == {"access_token", "expires_in", "scope", "refresh_token", "account"}
+    assert doc["account"] == {"id": USER["id"], "username": USER["username"]}
     assert doc["expires_in"] == 7200
     assert doc["scope"] == "tweet.read tweet.write users.read offline.access"
     assert doc["access_token"] in api.fake.oauth2.valid_access_tokens()
     assert doc["refresh_token"] in api.fake.oauth2.valid_refresh_tokens()
     _assert_clean(err, api)
+
+
+def test_the_account_that_approved_is_shown(api: Api) -> None:
+    run = Run(api, "--no-browser")
+    follow(run.url())
+    rc, _, err = run.finish()
+    assert rc == 0, err
+    assert f"xbearer: approved by @{USER['username']} (id {USER['id']}): " in err
+    assert "warning" not in err
+
+
+def test_scopes_withheld_or_granted_beyond_are_warnings(api: Api) -> None:
+    api.fake.oauth2.granted = ("tweet.read", "users.read", "offline.access", "like.read")
+    run = Run(api, "--no-browser", "--scope", "tweet.read tweet.write users.read offline.access")
+    follow(run.url())
+    rc, out, err = run.finish()
+    assert rc == 0, err
+    assert "xbearer: warning: X did not grant tweet.write, which was asked for.\n" in err
+    assert "xbearer: warning: X granted like.read, which was not asked for.\n" in err
+    assert err.count("warning") == 2
+    assert out.strip() in api.fake.oauth2.valid_refresh_tokens()
+
+
+def test_without_users_read_the_account_is_unknown_and_said_so(api: Api) -> None:
+    run = Run(api, "--no-browser", "--json", "--scope", "tweet.read offline.access")
+    follow(run.url())
+    rc, out, err = run.finish()
+    assert rc == 0, err
+    assert json.loads(out)["account"] is None
+    assert (
+        "xbearer: warning: X answered GET /2/users/me with HTTP 403, which needs users.read: "
+        "check which account approved in X's connected apps.\n"
+    ) in err
+    _assert_clean(err, api)
+
+
+def _approve(url: str) -> str:
+    """Approve at the fake X, as a browser would, and return where X sends it: the
+    callback address, which the browser may not reach."""
+    with requests.Session() as session:
+        session.trust_env = False
+        answer = session.get(url, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302, answer.text
+    return answer.headers["Location"]
+
+
+def test_paste_takes_the_address_from_standard_input_and_listens_on_nothing(api: Api) -> None:
+    run = Run(api, "--paste", "--json", stdin=subprocess.PIPE)
+    url = run.url()
+    location = _approve(url)
+    assert _listeners(run.port) == []
+    run.paste(location)
+    rc, out, err = run.finish()
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert doc["refresh_token"] in api.fake.oauth2.valid_refresh_tokens()
+    assert doc["account"] == {"id": USER["id"], "username": USER["username"]}
+    assert f"X's codes live {authorize.CODE_LIFETIME} seconds" in err
+    assert "waiting up to" not in err
+    (exchange,) = api.fake.oauth2.token_requests()
+    assert dict(parse_qsl(exchange.body.decode()))["redirect_uri"] == run.callback
+    _assert_clean(err, api)
+
+
+def test_paste_turns_away_an_address_of_another_authorization(api: Api) -> None:
+    run = Run(api, "--paste", stdin=subprocess.PIPE)
+    location = _approve(run.url())
+    query = dict(parse_qsl(urlsplit(location).query))
+    run.paste("not an address")
+    run.paste(f"{run.callback}?{urlencode({**query, 'state': 'someone-elses-state'})}")
+    run.paste(location)
+    rc, out, err = run.finish()
+    assert rc == 0, err
+    assert "that is not the address the browser landed on" in err
+    assert "turned away an answer without this authorization's state" in err
+    assert out.strip() in api.fake.oauth2.valid_refresh_tokens()
+    (exchange,) = api.fake.oauth2.token_requests()
+    assert dict(parse_qsl(exchange.body.decode()))["code"] == query["code"]
+
+
+def test_paste_with_standard_input_ended_is_an_error(api: Api) -> None:
+    run = Run(api, "--paste")  # standard input: /dev/null
+    rc, out, err = run.finish()
+    assert rc == 1 and out == ""
+    assert err.endswith(
+        "xbearer: error: Standard input ended before the address the browser landed on was "
+        f"pasted (it starts with {run.callback}?), so nothing was authorized. Run xbearer "
+        "authorize again.\n"
+    )
+    assert api.fake.oauth2.token_requests() == []
+
+
+def _terminal_authorize(api: Api, *args: str) -> tuple[Terminal, str]:
+    """`xbearer authorize ARGS` on a terminal, and its authorize URL."""
+    port = _free_port()
+    api.fake.oauth2.clients[CLIENT_ID].redirect_uris.append(f"http://127.0.0.1:{port}/callback")
+    argv = ["authorize", "--client-id", CLIENT_ID, "--port", str(port), "--api-url", api.url]
+    argv += ["--authorize-url", f"{api.url}/i/oauth2/authorize", *args]
+    terminal = Terminal(argv, _env(X_CLIENT_SECRET=CLIENT_SECRET))
+    return terminal, terminal.expect(URL.pattern.encode()).group().decode()
+
+
+@pytest.mark.parametrize("option", ["--paste", "--no-browser"])
+def test_the_address_pasted_at_the_terminal_prompt_authorizes(api: Api, option: str) -> None:
+    terminal, url = _terminal_authorize(api, option)
+    terminal.expect(rb"Paste the address here: ")
+    terminal.type(_approve(url))
+    assert terminal.finish() == 0, terminal.screen
+    (refresh,) = api.fake.oauth2.valid_refresh_tokens()
+    assert refresh.encode() in terminal.screen
+    assert b"approved by @XDevelopers" in terminal.screen
+
+
+def test_no_browser_in_a_terminal_takes_the_browser_if_it_comes_first(api: Api) -> None:
+    terminal, url = _terminal_authorize(api, "--no-browser")
+    terminal.expect(rb"Paste the address here: ")
+    visit = follow(url)
+    assert terminal.finish() == 0, terminal.screen
+    assert visit.callback.status_code == 200
+    (refresh,) = api.fake.oauth2.valid_refresh_tokens()
+    assert refresh.encode() in terminal.screen
 
 
 def test_denied_at_x_is_an_error_and_nothing_is_exchanged(api: Api) -> None:
@@ -216,7 +354,9 @@ def test_denied_at_x_is_an_error_and_nothing_is_exchanged(api: Api) -> None:
     _assert_clean(err, api)
 
 
-def test_a_callback_with_another_state_is_refused_and_its_code_never_used(api: Api) -> None:
+def test_a_callback_with_another_state_is_turned_away_and_the_real_one_still_counts(
+    api: Api,
+) -> None:
     run = Run(api, "--no-browser")
     url = run.url()
     with requests.Session() as session:
@@ -225,13 +365,19 @@ def test_a_callback_with_another_state_is_refused_and_its_code_never_used(api: A
         location = approved.headers["Location"]
         query = dict(parse_qsl(urlsplit(location).query))
         forged = f"{run.callback}?{urlencode({**query, 'state': 'someone-elses-state'})}"
-        answer = session.get(forged, timeout=10)
+        answers = [session.get(forged, timeout=10) for _ in range(3)]
+        bare = session.get(f"{run.callback}?error=access_denied", timeout=10)
+        assert run.proc.poll() is None  # still waiting
+        assert api.fake.oauth2.token_requests() == []
+        assert not api.fake.oauth2.codes[query["code"]].used
+        real = session.get(location, timeout=10)
     rc, out, err = run.finish()
-    assert rc == 1 and out == ""
-    assert answer.status_code == 400 and "does not belong" in answer.text
-    assert "xbearer: error: The callback did not carry the state of this authorization" in err
-    assert api.fake.oauth2.token_requests() == []
-    assert not api.fake.oauth2.codes[query["code"]].used
+    assert rc == 0, err
+    assert all(a.status_code == 400 and "does not belong" in a.text for a in answers)
+    assert bare.status_code == 400
+    assert real.status_code == 200 and "Authorized" in real.text
+    assert out.strip() in api.fake.oauth2.valid_refresh_tokens()
+    assert err.count("turned away an answer without this authorization's state") == 1
     _assert_clean(err, api)
 
 
@@ -467,6 +613,7 @@ def test_repo_stores_the_refresh_token_and_prints_only_where(
     follow(run.url())
     rc, out, err = run.finish()
     assert rc == 0, err
+    assert f"approved by @{USER['username']}" in err
     scope = f"environment {environment} of " if environment else ""
     assert out == f"Stored the refresh token in the secret X_REFRESH_TOKEN of {scope}owner/repo.\n"
     stored = github.fake.secret("X_REFRESH_TOKEN", environment)

@@ -2,9 +2,11 @@
 account owner's machine, for the refresh token a user-context workflow starts from.
 
 oauthlib makes the PKCE verifier and its S256 challenge, the state and the authorize URL,
-and parses the callback (the state checked, X's errors raised). A server on 127.0.0.1
-receives exactly one callback; the code is exchanged through the transport (budget, trust
-and retries, never replayed: X may have used the code).
+and parses the callback (the state checked, X's errors raised). The callback arrives at a
+server on 127.0.0.1, or is pasted (the address the browser landed on), or whichever comes
+first; one that lacks this authorization's state is turned away, and the wait goes on.
+The code is exchanged through the transport (budget, trust and retries, never replayed:
+X may have used the code), and the new access token asks X which account approved.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import errno
 import os
 import queue
+import re
 import sys
 import threading
 import time
@@ -21,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from oauthlib.oauth2 import (
@@ -31,7 +34,8 @@ from oauthlib.oauth2 import (
     WebApplicationClient,
 )
 
-from . import oauth2
+from . import oauth2, transport
+from .client import json_object
 from .errors import ActionError, InputError, clean
 from .transport import Endpoint, TransportError
 
@@ -44,6 +48,11 @@ MAX_WAIT = 3600.0
 CALLBACK = "/callback"
 OFFLINE = "offline.access"  # the scope that brings a refresh token
 VERIFIER_LENGTH = 64  # RFC 7636: 43 to 128 characters
+CODE_LIFETIME = 30  # seconds: X's authorization codes have "a time limit of 30 seconds"
+USERS_ME = "/2/users/me"
+USERS_READ = "users.read"  # what GET /2/users/me needs, with tweet.read
+_USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")  # X's rule for a username
+_USER_ID = re.compile(r"[0-9]{1,20}")
 _INSECURE = "OAUTHLIB_INSECURE_TRANSPORT"
 _ENVIRON = threading.Lock()
 
@@ -59,6 +68,8 @@ class Request:
     port: int
     wait: float
     browser: bool
+    listen: bool = True  # serve the callback on 127.0.0.1 (False with --paste)
+    paste: bool = False  # take the address the browser landed on from standard input
 
     @property
     def redirect_uri(self) -> str:
@@ -129,33 +140,64 @@ def _loopback_allowed(url: str) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the one callback brought: a code, or the reason there is none; and the page
-    that tells the browser."""
+    """What a callback brought: a code, or the reason there is none; the page that tells
+    the browser; and whether it answers this authorization (`mine`), and so ends the wait."""
 
     code: str | None
     problem: str | None
     status: int
     title: str
     text: str
+    mine: bool = True
+
+
+_FOREIGN = Outcome(
+    None,
+    None,
+    400,
+    "Not this authorization",
+    "This answer does not belong to the authorization xbearer is waiting for (an old tab, "
+    "or another program), so xbearer did not use it and is still waiting.",
+    mine=False,
+)
+_ANSWERED = Outcome(None, None, 409, "Already answered", "xbearer took an answer already.", False)
 
 
 class Callbacks:
-    """Parses the first callback with oauthlib and hands its outcome over; the rest are
-    turned away."""
+    """Parses callbacks with oauthlib: the first that carries this authorization's state
+    is handed over (`outcome`); one without it, or any after, is turned away."""
 
-    def __init__(self, oauth: Any, state: str, redirect_uri: str) -> None:
-        self.oauth, self.state, self.redirect_uri = oauth, state, redirect_uri
+    def __init__(
+        self,
+        oauth: Any,
+        state: str,
+        redirect_uri: str,
+        say: Callable[[str], None] = lambda _: None,
+    ) -> None:
+        self.oauth, self.state, self.redirect_uri, self.say = oauth, state, redirect_uri, say
         self.outcome: queue.Queue[Outcome] = queue.Queue()
         self._lock = threading.Lock()
         self._taken = False
+        self._foreign = 0
 
-    def take(self, path: str) -> Outcome | None:
-        """The outcome of this callback, or None if one was taken already."""
+    def take(self, path: str) -> Outcome:
+        """The outcome of this callback; if it is `mine`, the caller hands it over."""
+        outcome = self._parse(path)
         with self._lock:
-            if self._taken:
-                return None
-            self._taken = True
-        return self._parse(path)
+            if not outcome.mine:
+                self._foreign += 1
+                first = self._foreign == 1
+            elif self._taken:
+                return _ANSWERED
+            else:
+                self._taken = True
+                return outcome
+        if first:  # said once: a program that keeps knocking does not flood the terminal
+            self.say(
+                "turned away an answer without this authorization's state (an old tab, or "
+                "another program): still waiting for the browser."
+            )
+        return outcome
 
     def _parse(self, path: str) -> Outcome:
         origin = self.redirect_uri[: -len(CALLBACK)]
@@ -164,15 +206,7 @@ class Callbacks:
             with _loopback_allowed(origin):
                 params = self.oauth.parse_request_uri_response(origin + path, state=self.state)
         except MismatchingStateError:
-            return Outcome(
-                None,
-                "The callback did not carry the state of this authorization: it answers "
-                f"another one (an old browser tab, or another site), so no code was used. {again}",
-                400,
-                "Not this authorization",
-                "This answer does not belong to the authorization xbearer is waiting for, so "
-                "xbearer stopped. Run xbearer authorize again.",
-            )
+            return _FOREIGN
         except AccessDeniedError:
             return Outcome(
                 None,
@@ -201,6 +235,40 @@ class Callbacks:
             "xbearer has the authorization and finishes in the terminal. You can close this tab.",
         )
 
+    def pasted(self, stream: IO[str], prompt: bool, *, required: bool) -> None:
+        """Read pasted addresses until one answers this authorization, and hand it over.
+        Standard input ending is the end of a --paste (`required`); else only of the offer."""
+        while True:
+            if prompt:
+                print("Paste the address here: ", end="", file=sys.stderr, flush=True)
+            line = stream.readline()
+            if not line:
+                if required:
+                    self.outcome.put(
+                        Outcome(
+                            None,
+                            "Standard input ended before the address the browser landed on "
+                            f"was pasted (it starts with {self.redirect_uri}?), so nothing "
+                            "was authorized. Run xbearer authorize again.",
+                            0,
+                            "",
+                            "",
+                        )
+                    )
+                return
+            query = urlsplit(line.strip()).query
+            if not query:
+                if line.strip():
+                    self.say(
+                        f"that is not the address the browser landed on: it starts with "
+                        f"{self.redirect_uri}? and holds state and code."
+                    )
+                continue
+            outcome = self.take(f"{CALLBACK}?{query}")
+            if outcome.mine:
+                self.outcome.put(outcome)
+                return
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
@@ -209,19 +277,17 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: a request line holds the code."""
 
     def do_GET(self) -> None:
-        """The callback: the first one is parsed and answered, any other turned away."""
+        """The callback: the first of this authorization is taken, any other turned away."""
         if urlsplit(self.path).path != CALLBACK:
             self._page(404, "Not found", "xbearer serves only its callback here.")
             return
         callbacks = self.server.callbacks
         outcome = callbacks.take(self.path)
-        if outcome is None:
-            self._page(409, "Already answered", "xbearer took an answer already.")
-            return
         try:
             self._page(outcome.status, outcome.title, outcome.text)
         finally:  # the page answered (or the browser went away): the terminal goes on
-            callbacks.outcome.put(outcome)
+            if outcome.mine:
+                callbacks.outcome.put(outcome)
 
     def _page(self, status: int, title: str, text: str) -> None:
         body = (
@@ -283,7 +349,8 @@ def open_browser(url: str) -> bool:
 
 
 def obtain(request: Request, endpoint: Endpoint, say: Callable[[str], None]) -> oauth2.UserTokens:
-    """Send the account owner to X, take the one callback, exchange its code for tokens."""
+    """Send the account owner to X, take the callback of this authorization (served,
+    pasted, or whichever comes first), exchange its code for tokens."""
     oauth = WebApplicationClient(request.client.client_id)
     verifier = str(oauth.create_code_verifier(VERIFIER_LENGTH))
     challenge = oauth.create_code_challenge(verifier, "S256")
@@ -299,34 +366,59 @@ def obtain(request: Request, endpoint: Endpoint, say: Callable[[str], None]) -> 
                 code_challenge_method="S256",
             )
         )
-    callbacks = Callbacks(oauth, state, request.redirect_uri)
-    server = _listen(request.port, callbacks)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
-        deadline = time.monotonic() + request.wait
-        say("open this URL in a browser that is logged in to X as the account to authorize:")
-        print(f"\n  {url}\n", file=sys.stderr, flush=True)
-        if request.browser and open_browser(url):
-            say("opened it in your browser.")
-        say(f"waiting up to {request.wait:g} s for X to send the browser to {request.redirect_uri}")
-        try:
-            outcome = callbacks.outcome.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            raise ActionError(
-                f"No answer came back within {request.wait:g} s, so nothing was authorized. "
-                f"If X showed an error page, check --client-id and that {request.redirect_uri} "
-                "is registered as a callback URL in the app's settings; then run xbearer "
-                "authorize again (--wait gives more time)."
-            ) from None
-    finally:
-        server.shutdown()
-        server.server_close()
+    callbacks = Callbacks(oauth, state, request.redirect_uri, say)
+    server = _listen(request.port, callbacks) if request.listen else None
+    with contextlib.ExitStack() as stack:
+        if server is not None:
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
+            thread.start()
+            stack.callback(server.server_close)
+            stack.callback(server.shutdown)
+        outcome = _wait(request, url, callbacks, say)
     if outcome.code is None:
         raise ActionError(outcome.problem or "No authorization code came back.")
     return _exchange(request, outcome.code, verifier, endpoint)
+
+
+def _wait(request: Request, url: str, callbacks: Callbacks, say: Callable[[str], None]) -> Outcome:
+    """Show the URL, and wait up to --wait for the callback of this authorization."""
+    deadline = time.monotonic() + request.wait
+    say("open this URL in a browser that is logged in to X as the account to authorize:")
+    print(f"\n  {url}\n", file=sys.stderr, flush=True)
+    if request.browser and open_browser(url):
+        say("opened it in your browser.")
+    reader = None
+    if request.paste:
+        where = "there" if request.listen else "where X sends the browser after you approve"
+        say(
+            f"{where}, the address {request.redirect_uri}?… may fail to load: copy it from the "
+            f"address bar and paste it here at once (X's codes live {CODE_LIFETIME} seconds)."
+        )
+        reader = threading.Thread(
+            target=callbacks.pasted,
+            args=(sys.stdin, sys.stdin.isatty()),
+            kwargs={"required": not request.listen},
+            daemon=True,  # left blocked on the terminal when the browser comes back first
+        )
+    if request.listen:
+        say(f"waiting up to {request.wait:g} s for X to send the browser to {request.redirect_uri}")
+    if reader is not None:
+        reader.start()
+    try:
+        outcome = callbacks.outcome.get(timeout=max(0.0, deadline - time.monotonic()))
+    except queue.Empty:
+        raise ActionError(
+            f"No answer came back within {request.wait:g} s, so nothing was authorized. "
+            f"If X showed an error page, check --client-id and that {request.redirect_uri} "
+            "is registered as a callback URL in the app's settings; then run xbearer "
+            "authorize again (--wait gives more time)."
+        ) from None
+    finally:
+        if request.paste and request.listen and sys.stdin.isatty():
+            print(file=sys.stderr, flush=True)  # end the paste prompt's line
+    return outcome
 
 
 def _exchange(request: Request, code: str, verifier: str, endpoint: Endpoint) -> oauth2.UserTokens:
@@ -350,3 +442,50 @@ def _exchange(request: Request, code: str, verifier: str, endpoint: Endpoint) ->
             f"grant {OFFLINE}; run xbearer authorize again."
         )
     return tokens
+
+
+@dataclass(frozen=True)
+class Account:
+    """The X account that approved, as GET /2/users/me names it."""
+
+    id: str
+    username: str
+
+
+def account(tokens: oauth2.UserTokens, endpoint: Endpoint) -> Account | str:
+    """Who approved: the account the new access token acts as, or why X did not say.
+    Another local program may have delivered its own approval first (it can read the
+    authorize URL), so the person must see whose grant this is before it is stored."""
+    request = transport.Request(
+        "GET", USERS_ME, headers={"Authorization": f"Bearer {tokens.access_token}"}
+    )
+    try:
+        answer = transport.send(endpoint, request)
+    except TransportError as exc:
+        return exc.message.rstrip(".")
+    if answer.status != 200:
+        needs = f", which needs {USERS_READ}" if USERS_READ not in tokens.scope.split() else ""
+        return f"X answered GET {USERS_ME} with HTTP {answer.status}{needs}"
+    data = json_object(answer.body).get("data")
+    user_id = data.get("id") if isinstance(data, dict) else None
+    username = data.get("username") if isinstance(data, dict) else None
+    if not (
+        isinstance(user_id, str)
+        and _USER_ID.fullmatch(user_id)
+        and isinstance(username, str)
+        and _USERNAME.fullmatch(username)
+    ):
+        return f"X's answer to GET {USERS_ME} names no account"
+    return Account(user_id, username)
+
+
+def scope_warnings(asked: tuple[str, ...], granted: str) -> list[str]:
+    """What X granted other than what was asked for: each scope withheld, and any beyond."""
+    given = granted.split()
+    if not given:  # RFC 6749, section 5.1: no scope in the answer means those asked for
+        return []
+    missing = [scope for scope in asked if scope not in given]
+    beyond = [scope for scope in given if scope not in asked]
+    lines = [f"X did not grant {scope}, which was asked for." for scope in missing]
+    lines += [f"X granted {scope}, which was not asked for." for scope in beyond]
+    return lines

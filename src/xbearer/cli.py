@@ -130,7 +130,15 @@ def _authorize_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-browser",
         action="store_true",
-        help="do not open a browser; open the printed URL yourself",
+        help="do not open a browser; open the printed URL yourself (in a terminal, the "
+        "address the browser lands on may also be pasted, as with --paste)",
+    )
+    parser.add_argument(
+        "--paste",
+        action="store_true",
+        help="for a machine whose 127.0.0.1 the browser cannot reach (SSH, a container, a "
+        "phone): do not listen; approve in any browser, then paste the address it lands on "
+        "(which fails to load) at the prompt or on standard input",
     )
     parser.add_argument(
         "--wait",
@@ -353,10 +361,22 @@ def _authorize(args: argparse.Namespace) -> int:
         authorize_url,
         port,
         wait,
-        browser=not args.no_browser,
+        browser=not (args.no_browser or args.paste),
+        listen=not args.paste,
+        paste=args.paste or (args.no_browser and sys.stdin.isatty()),
     )
     tokens = authorize.obtain(request, common.endpoint, _say)
     _say(f"X granted {tokens.scope or ' '.join(scopes)}.")
+    for warning in authorize.scope_warnings(scopes, tokens.scope):
+        _say(f"warning: {warning}")
+    approved = authorize.account(tokens, common.endpoint)
+    if isinstance(approved, authorize.Account):
+        _say(
+            f"approved by @{approved.username} (id {approved.id}): if that is not the account "
+            "the workflow should act as, revoke the app in that account's settings."
+        )
+    else:
+        _say(f"warning: {approved}: check which account approved in X's connected apps.")
     if store is not None and key is not None:
         try:
             store.store(tokens.refresh_token, key)
@@ -373,6 +393,11 @@ def _authorize(args: argparse.Namespace) -> int:
             "expires_in": expires,
             "scope": tokens.scope,
             "refresh_token": tokens.refresh_token,
+            "account": (
+                {"id": approved.id, "username": approved.username}
+                if isinstance(approved, authorize.Account)
+                else None
+            ),
         }
         print(json.dumps(doc))
     else:
