@@ -76,10 +76,29 @@ def test_tampering_that_fixes_the_checksum_is_still_refused(part: str) -> None:
     body = blob[:-4]
     body[_positions(len(blob))[part]] ^= 0x01
     forged = _pack(body + sealing._sum(bytes(body)))
-    # Salt or check changes read as a wrong passphrase; the rest fail authentication.
-    expected = "Wrong passphrase" if part in ("salt", "check") else "tampered"
-    with pytest.raises(SealError, match=expected):
+    # An altered salt derives another key, as a wrong passphrase does: the format cannot
+    # tell them apart. An altered check is told: the right key still opens the rest.
+    expected = {"salt": "Wrong passphrase", "check": "tampered with: its check was altered"}
+    with pytest.raises(SealError, match=expected.get(part, "tampered with: it fails auth")):
         unseal(forged, PASS)
+
+
+def test_an_altered_check_with_a_wrong_passphrase_is_still_a_wrong_passphrase() -> None:
+    blob = _blob(seal(TOKEN, PASS))
+    body = blob[:-4]
+    body[18] ^= 0x01  # in the check
+    with pytest.raises(SealError, match="Wrong passphrase"):
+        unseal(_pack(body + sealing._sum(bytes(body))), PASS + "!")
+
+
+@pytest.mark.parametrize(
+    ("sealed_with", "opened_with"),
+    [(PASS + " ", PASS), (PASS, PASS + " \n"), ("\t" + PASS, " " + PASS + " ")],
+)
+def test_whitespace_around_the_passphrase_is_no_part_of_it(
+    sealed_with: str, opened_with: str
+) -> None:
+    assert unseal(seal(TOKEN, sealed_with), opened_with) == TOKEN
 
 
 @pytest.mark.parametrize("cut", [1, 4, 20, 100])

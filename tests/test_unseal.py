@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from xbearer import sealing
+from xbearer import config, sealing
 from xbearer.config import Common
 from xbearer.errors import ACTION_TERMS, ActionError
 from xbearer.github import SecretStore
@@ -167,6 +167,50 @@ def test_nothing_to_unseal(stdin: str) -> None:
         "xbearer: error: No sealed value: give it as the argument, or on standard input (such "
         "as xbearer unseal < sealed.txt).\n"
     )
+
+
+def _sealed_by_the_action(passphrase: str) -> str:
+    """A sealed-bearer output as the action makes it: its passphrase input read as the
+    action reads inputs, then sealed."""
+    common = config.load(
+        config.Inputs({"passphrase": passphrase}),
+        invalidate=False,
+        workspace=".",
+        environ={},
+    )
+    assert common.passphrase is not None
+    return seal(PLAIN, common.passphrase, "app")
+
+
+@pytest.mark.parametrize("given", [PASS + " ", PASS, " " + PASS + "\n"])
+def test_a_value_the_action_sealed_opens_with_the_passphrase_as_the_secret_holds_it(
+    given: str,
+) -> None:
+    # The secret holds "PASSPHRASE " (a trailing space): the action's input and
+    # X_PASSPHRASE are the same secret, and the same rule applies to both.
+    result = _unseal(_sealed_by_the_action(PASS + " "), passphrase=given)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == PLAIN + "\n"
+    result = _unseal(_sealed_by_the_action(given), passphrase=PASS + " ")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_blank_passphrase_variable_is_refused() -> None:
+    result = _unseal(SEALED, passphrase="   ")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        "xbearer: error: X_PASSPHRASE is blank: set it to the passphrase itself.\n"
+    )
+
+
+@pytest.mark.parametrize("value", ["AAAA", "v9.AAAA", SEALED[:-20]])
+def test_a_value_that_is_not_sealed_is_refused_before_the_passphrase_is_asked(
+    value: str,
+) -> None:
+    terminal = Terminal(["unseal", value], _env())
+    assert terminal.finish() == 1
+    assert b"Passphrase" not in terminal.screen
+    assert terminal.screen.startswith(b"xbearer: error: the ")
 
 
 def test_the_passphrase_is_asked_for_on_a_terminal() -> None:

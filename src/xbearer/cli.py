@@ -466,7 +466,7 @@ def _store(args: argparse.Namespace, common: config.Common) -> SecretStore:
 
 def _unseal(args: argparse.Namespace) -> int:
     """The plaintext of a sealed value, alone on standard output."""
-    from .sealing import CLI_WORDS, unseal
+    from .sealing import CLI_WORDS, check_sealed, unseal
 
     sealed = args.sealed if args.sealed is not None else _read_sealed()
     if not sealed.strip():
@@ -474,6 +474,7 @@ def _unseal(args: argparse.Namespace) -> int:
             "No sealed value: give it as the argument, or on standard input (such as "
             "xbearer unseal < sealed.txt)."
         )
+    check_sealed(sealed, CLI_WORDS)  # before anybody is asked for a passphrase
     passphrase, _ = _secret(
         PASSPHRASE_VAR,
         "passphrase",
@@ -481,6 +482,8 @@ def _unseal(args: argparse.Namespace) -> int:
         hint=f"set {PASSPHRASE_VAR} to the passphrase the workflow sealed it with, or run "
         "xbearer unseal in a terminal to be asked for it.",
     )
+    if not passphrase.strip():  # the passphrase rule strips it: nothing would be left
+        raise InputError(f"{PASSPHRASE_VAR} is blank: set it to the passphrase itself.")
     print(unseal(sealed, passphrase, CLI_WORDS))
     return 0
 

@@ -2,8 +2,9 @@
 
 A sealed value is ``v2.`` + base64url(salt | check | nonce | ciphertext+tag | sum):
 ``check`` (8 bytes derived with the key) tells a wrong passphrase from an altered
-value, and ``sum`` (BLAKE2b-32 of all before it) catches truncation and typos
-before the costly key derivation. The plaintext is the kind of token (``app:``,
+value (an altered check too: the right key still opens the rest), and ``sum``
+(BLAKE2b-32 of all before it) catches truncation and typos before the costly key
+derivation. The plaintext is the kind of token (``app:``,
 ``user:`` or ``refresh:``) and the token, so that a later job can tell what it holds.
 """
 
@@ -66,10 +67,32 @@ CLI_WORDS = Words(
 )
 
 
+def passphrase_bytes(passphrase: str) -> bytes:
+    """The one passphrase rule, for the action's passphrase input and xbearer unseal's
+    X_PASSPHRASE (or prompt) alike: whitespace around it is no part of it (a YAML block
+    or a copied line adds some, and the action's inputs come stripped), and Unicode is
+    compared in NFC."""
+    return unicodedata.normalize("NFC", passphrase.strip()).encode()
+
+
 def _derive(passphrase: str, salt: bytes) -> tuple[bytes, bytes]:
-    secret = unicodedata.normalize("NFC", passphrase).encode()
+    secret = passphrase_bytes(passphrase)
     out = pwhash.argon2id.kdf(32 + CHECK, secret, salt, opslimit=OPSLIMIT, memlimit=MEMLIMIT)
     return out[:32], out[32:]
+
+
+def _decrypt(blob: bytes, check: bytes, key: bytes) -> bytes | None:
+    """The plaintext, if the value authenticates with this key and check; else None."""
+    nonce = blob[SALT + CHECK : SALT + CHECK + NONCE]
+    header = blob[:SALT] + check + nonce
+    try:
+        return bytes(
+            bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                blob[SALT + CHECK + NONCE :], VERSION.encode() + header, nonce, key
+            )
+        )
+    except exceptions.CryptoError:
+        return None
 
 
 def _sum(data: bytes) -> bytes:
@@ -103,8 +126,9 @@ def unseal(sealed: str, passphrase: str, words: Words = ACTION_WORDS) -> str:
     return open_sealed(sealed, passphrase, words).value
 
 
-def open_sealed(sealed: str, passphrase: str, words: Words = ACTION_WORDS) -> Sealed:
-    """Decrypt a value made by seal(); SealError says, in `words`, what is wrong with it."""
+def check_sealed(sealed: str, words: Words = ACTION_WORDS) -> bytes:
+    """The bytes of a well-formed sealed value, checked without the passphrase (so that
+    a value that is not one is refused before anybody is asked for it)."""
     value = words.value
     match = _SEALED.fullmatch(sealed.strip())
     if not match:
@@ -126,22 +150,23 @@ def open_sealed(sealed: str, passphrase: str, words: Words = ACTION_WORDS) -> Se
         raise SealError(f"{value} is truncated: pass {words.whole}.")
     if not hmac.compare_digest(_sum(blob), total):
         raise SealError(f"{value} is truncated or altered: its checksum does not match.")
-    salt, check, nonce = (
-        blob[:SALT],
-        blob[SALT : SALT + CHECK],
-        blob[SALT + CHECK : SALT + CHECK + NONCE],
-    )
+    return blob
+
+
+def open_sealed(sealed: str, passphrase: str, words: Words = ACTION_WORDS) -> Sealed:
+    """Decrypt a value made by seal(); SealError says, in `words`, what is wrong with it."""
+    value = words.value
+    blob = check_sealed(sealed, words)
+    salt, check = blob[:SALT], blob[SALT : SALT + CHECK]
     key, expected = _derive(passphrase, salt)
     if not hmac.compare_digest(check, expected):
+        # The right passphrase opens the rest when only the check was altered: the format
+        # tells that. An altered salt derives another key, as a wrong passphrase does.
+        if _decrypt(blob, expected, key) is not None:
+            raise SealError(f"{value} was tampered with: its check was altered.")
         raise SealError(f"Wrong passphrase for {value}: {words.key_hint}.")
-    try:
-        plain = bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
-            blob[SALT + CHECK + NONCE :],
-            VERSION.encode() + blob[: SALT + CHECK + NONCE],
-            nonce,
-            key,
-        )
-    except exceptions.CryptoError:
-        raise SealError(f"{value} was tampered with: it fails authentication.") from None
+    plain = _decrypt(blob, check, key)
+    if plain is None:
+        raise SealError(f"{value} was tampered with: it fails authentication.")
     kind, _, token = plain.decode().partition(":")
     return Sealed(kind, token)
