@@ -40,6 +40,31 @@ def _text(*paragraphs: str) -> str:
     return "\n\n".join(textwrap.fill(" ".join(p.split()), 79) for p in paragraphs)
 
 
+class _Refused(argparse.Action):
+    """An option people reach for that names a secret: a usage error (exit 2) naming the
+    variable to set instead (`const`), since a secret on the command line shows in `ps`
+    and in the shell's history."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object, **__: object) -> None:
+        parser.error(
+            f"{self.option_strings[0]} is not an option: secrets never come from the command "
+            f"line (ps and the shell's history would show them); set {self.const} instead."
+        )
+
+
+def _refuse(parser: argparse.ArgumentParser, refused: dict[str, str]) -> None:
+    """Options that name a secret, each refused with the variable to set instead."""
+    for option, variable in refused.items():
+        parser.add_argument(
+            option,
+            nargs="?",
+            action=_Refused,
+            const=variable,
+            default=argparse.SUPPRESS,
+            help=argparse.SUPPRESS,
+        )
+
+
 def _transport_options(parser: argparse.ArgumentParser, api_url: str) -> None:
     parser.add_argument(
         "--api-url", default=api_url, metavar="URL", help="API base URL (default: %(default)s)"
@@ -65,6 +90,15 @@ def _transport_options(parser: argparse.ArgumentParser, api_url: str) -> None:
     )
 
 
+def version() -> str:
+    """What the code is: its version, and whether that is a release (a development
+    version, X.Y.Z.devN, until CHANGELOG.md has the release)."""
+    development = ".dev" in __version__
+    return f"xbearer {__version__}" + (
+        " (a development version, not a release)" if development else ""
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xbearer",
@@ -86,7 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json", action="store_true", help="print token_type and access_token as JSON"
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=version())
+    _refuse(parser, {"--api-key": KEY_VAR, "--api-secret": SECRET_VAR})
     parser.set_defaults(run=_token)
     return parser
 
@@ -178,6 +213,15 @@ def _authorize_parser() -> argparse.ArgumentParser:
         metavar="ENV",
         help="with --repo: a secret of this deployment environment, not of the repository",
     )
+    github_token = f"{GITHUB_TOKEN_VARS[0]} (or {GITHUB_TOKEN_VARS[1]})"
+    _refuse(
+        parser,
+        {
+            "--client-secret": CLIENT_SECRET_VAR,
+            "--github-token": github_token,
+            "--token": github_token,
+        },
+    )
     parser.set_defaults(run=_authorize)
     return parser
 
@@ -197,6 +241,7 @@ def _unseal_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "sealed", nargs="?", metavar="SEALED", help="the sealed value (v2.…); else standard input"
     )
+    _refuse(parser, {"--passphrase": PASSPHRASE_VAR})
     parser.set_defaults(run=_unseal)
     return parser
 
