@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 KEY_VAR, SECRET_VAR = "X_API_KEY", "X_API_SECRET"
 CLIENT_SECRET_VAR, PASSPHRASE_VAR = "X_CLIENT_SECRET", "X_PASSPHRASE"
 GITHUB_TOKEN_VARS = ("GH_TOKEN", "GITHUB_TOKEN")
-GITHUB_API_URL = "https://api.github.com"
 MAX_SEALED = 64 * 1024  # far more than any sealed token
 _PACKAGES = {"nacl": "pynacl", "oauthlib": "oauthlib"}  # what to install for a missing module
 
@@ -476,11 +475,12 @@ def _store(args: argparse.Namespace, common: config.Common) -> SecretStore:
     """The secret to store the refresh token in, and a GitHub token that may write it."""
     from . import github
 
-    github.check_repository(args.repo.strip(), "--repo")
-    github.check_name(args.secret.strip(), "--secret")
-    environment = (args.environment or "").strip() or None
-    if environment is not None and not environment.isprintable():
-        raise InputError("--environment must be an environment's name, one line.")
+    place = github.Place(
+        args.repo.strip(),
+        args.secret.strip(),
+        (args.environment or "").strip() or None,
+        ("--repo", "--secret", "--environment"),
+    )
     var = next((v for v in GITHUB_TOKEN_VARS if os.environ.get(v, "").strip()), None)
     if var is None:
         states = {v: "not set" if os.environ.get(v) is None else "empty" for v in GITHUB_TOKEN_VARS}
@@ -493,19 +493,10 @@ def _store(args: argparse.Namespace, common: config.Common) -> SecretStore:
             f"{said}: --repo stores the refresh token with a GitHub token from one of them, "
             f"which {github.PERMISSION_CLI}"
         )
-    token = os.environ[var].strip()
     terms = replace(AUTHORIZE_TERMS, names={**AUTHORIZE_TERMS.names, "github-token": var})
-    config.check_secret("github-token", token, terms)
-    api = os.environ.get("GITHUB_API_URL", "").strip()
-    api = config.parse_api_url(api, terms, "GITHUB_API_URL", GITHUB_API_URL)
-    endpoint = replace(common.elsewhere(api, "GITHUB_API_URL", os.environ), terms=terms)
-    return github.SecretStore(
-        endpoint,
-        token,
-        args.repo.strip(),
-        args.secret.strip(),
-        environment,
-        permission=github.PERMISSION_CLI,
+    token = os.environ[var].strip()
+    return github.secret_store(
+        place, token, common, os.environ, terms, permission=github.PERMISSION_CLI
     )
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 import requests
@@ -14,9 +15,11 @@ from requests.auth import AuthBase
 
 from . import transport
 from .client import json_object
+from .config import Common, check_secret, parse_api_url
 from .errors import ActionError, InputError, Terms, clean
 from .transport import Answer, Endpoint, Request
 
+API = "https://api.github.com"  # GitHub's API where $GITHUB_API_URL does not say
 HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 PERMISSION = (
     'needs the repository permission "Secrets: read and write": a fine-grained personal access '
@@ -165,3 +168,36 @@ class SecretStore:
         if answer.status == 422:
             return f"{head}: check {terms.name('refresh-token-secret-name')}."
         return f"{head}: {terms.later}."
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a refresh token's secret is, as given, and what the user calls each part."""
+
+    repository: str
+    name: str
+    environment: str | None
+    settings: tuple[str, str, str]  # the names of repository, name and environment
+
+
+def secret_store(
+    place: Place,
+    token: str,
+    common: Common,
+    environ: Mapping[str, str],
+    terms: Terms,
+    *,
+    permission: str = PERMISSION,
+) -> SecretStore:
+    """The secret and a token that may write it, checked before any request: the one
+    set-up of the action's user-context mode and of `xbearer authorize --repo`.
+    GitHub's API is $GITHUB_API_URL (a path under it on GitHub Enterprise Server)."""
+    repository, name, environment = place.settings
+    check_repository(place.repository, repository)
+    check_name(place.name, name)
+    if place.environment is not None and not place.environment.isprintable():
+        raise InputError(f"{environment} must be an environment's name, one line.")
+    check_secret("github-token", token, terms)
+    api = parse_api_url(environ.get("GITHUB_API_URL", "").strip(), terms, "GITHUB_API_URL", API)
+    endpoint = replace(common.elsewhere(api, "GITHUB_API_URL", environ), terms=terms)
+    return SecretStore(endpoint, token, place.repository, place.name, place.environment, permission)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from . import app_only, github, oauth2
-from .config import Common, Inputs, check_secret, parse_api_url
+from .config import Common, Inputs, check_secret
 from .errors import ActionError, InputError, Terms
 from .github import SecretStore
 from .modes import Obtained
@@ -106,26 +106,22 @@ class UserContext:
                 "refresh-token-secret-name is empty: name the secret that refresh-token comes "
                 "from, so that the rotated refresh token is stored back into it."
             )
-        github.check_name(name, "refresh-token-secret-name")
         if not get("github-token"):
             raise InputError(
                 f"github-token is empty: it {github.PERMISSION} {terms.set_credentials}"
             )
-        check_secret("github-token", get("github-token"), terms)
-        environment = get("secret-environment") or None
-        if environment is not None and not environment.isprintable():
-            raise InputError("secret-environment must be an environment's name, one line.")
-        api = environ.get("GITHUB_API_URL", "").strip()
-        if not api:
+        if not environ.get("GITHUB_API_URL", "").strip():
             raise InputError(
                 "GITHUB_API_URL is not set: GitHub's runner sets it for every step; this mode "
                 "runs only in a workflow."
             )
-        api = parse_api_url(api, terms, "GITHUB_API_URL", "https://api.github.com")
-        repository = environ.get("GITHUB_REPOSITORY", "").strip()
-        github.check_repository(repository, "GITHUB_REPOSITORY")
-        endpoint = common.elsewhere(api, "GITHUB_API_URL", environ)
-        store = SecretStore(endpoint, get("github-token"), repository, name, environment)
+        place = github.Place(
+            environ.get("GITHUB_REPOSITORY", "").strip(),
+            name,
+            get("secret-environment") or None,
+            ("GITHUB_REPOSITORY", "refresh-token-secret-name", "secret-environment"),
+        )
+        store = github.secret_store(place, get("github-token"), common, environ, terms)
         return cls(common, client, get("refresh-token"), store)
 
     def obtain(
