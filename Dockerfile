@@ -9,30 +9,28 @@
 ARG BASE=python:3.13-slim@sha256:881d80734ee05dca6f7f42dcb080975652a53c7eda9ba1f03bb8da31aa6a6ec2
 FROM ${BASE} AS build
 # Dependencies, hash-locked, binary-only, without dependency resolution (so
-# actions-toolkit's PyGithub never enters), compiled once here rather than on
-# every run; no pip cache is kept, nor what the wheels carry that never runs
-# (actions-toolkit's top-level tests package, console scripts).
-COPY requirements.txt /app/requirements.txt
+# actions-toolkit's PyGithub never enters); no pip cache is kept, nor what the
+# wheels carry that never runs (actions-toolkit's top-level tests package,
+# console scripts). Then the tree of the final image: the interpreter the entry
+# points name, the standard library, the packages, the shared libraries they
+# load, the files glibc and OpenSSL read at start, licences (see the script).
+# One step, one copy: each step costs a container or a layer.
+COPY requirements.txt scripts/image_tree.py /usr/local/share/xbearer/
 RUN python -m pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
         --no-compile --require-hashes --no-deps --only-binary=:all: \
-        --target /app/lib -r /app/requirements.txt \
+        --target /app/lib -r /usr/local/share/xbearer/requirements.txt \
     && rm -rf /app/lib/tests /app/lib/bin \
-    && python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/lib
-# The tree of the final image: the interpreter the entry points name, the
-# standard library, the packages, the shared libraries they load, the files
-# glibc and OpenSSL read at start, licences (see the script).
-COPY scripts/image_tree.py /usr/local/share/xbearer/image_tree.py
-RUN /usr/local/bin/python -I -S /usr/local/share/xbearer/image_tree.py /rootfs
+    && /usr/local/bin/python -I -S /usr/local/share/xbearer/image_tree.py /rootfs
 # Last, so a source change rebuilds only these layers: src/bin and src/xbearer,
-# compiled too.
-COPY src /app
-RUN python -m compileall -q --invalidation-mode unchecked-hash /app/xbearer
+# and the bytecode of what the action's modes load (see the script), in /late.
+COPY scripts/image_bytecode.py src/ /app/
+RUN /usr/local/bin/python -I -S /app/image_bytecode.py /late \
+    && cp -a /app/bin /app/xbearer /late/app/
 
 FROM scratch
 # No USER: GitHub runs container actions as root so they can write the
 # workspace and the file-command files. No ENV either: the entry points run
 # Python isolated (-I: a job's PYTHONPATH cannot reach in) and set their path.
 COPY --from=build /rootfs/ /
-COPY --from=build /app/bin /app/bin
-COPY --from=build /app/xbearer /app/xbearer
+COPY --from=build /late/ /
 ENTRYPOINT ["/app/bin/main"]

@@ -116,7 +116,8 @@ def context_copy(dest: Path) -> Path:
         shutil.copy2(ROOT / name, dest / name)
     shutil.copytree(ROOT / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__"))
     (dest / "scripts").mkdir()
-    shutil.copy2(ROOT / "scripts" / "image_tree.py", dest / "scripts" / "image_tree.py")
+    for name in ("image_tree.py", "image_bytecode.py"):
+        shutil.copy2(ROOT / "scripts" / name, dest / "scripts" / name)
     return dest
 
 

@@ -7,9 +7,9 @@ where it lives and imports from (the official slim image keeps Python in
 link met on the way:
 
 - the interpreter and its standard library (the directories on its import path),
-  without what can never run here (EXCLUDED, with the reason for each),
-  precompiled (unchecked-hash pycs);
-- the installed packages (/app/lib, precompiled by the Dockerfile);
+  without what can never run here (EXCLUDED, with the reason for each), and
+  without bytecode (scripts/image_bytecode.py compiles what the modes load);
+- the installed packages (/app/lib);
 - every shared library that the interpreter and each kept extension module load,
   found by following their dynamic dependencies with ldd (never a hand-kept
   list; the multiarch directory is whatever the loader says), plus libgcc_s,
@@ -23,10 +23,8 @@ link met on the way:
 
 from __future__ import annotations
 
-import compileall
 import fnmatch
 import os
-import py_compile
 import shutil
 import ssl
 import subprocess
@@ -194,7 +192,7 @@ def main(argv: list[str]) -> int:
         raise SystemExit("usage: /usr/local/bin/python -I -S image_tree.py ROOT")
     tree = Tree(Path(argv[1]))
     stdlib = import_path()
-    skip = [*EXCLUDED, "__pycache__"]  # the standard library is compiled afresh below
+    skip = [*EXCLUDED, "__pycache__"]  # what runs is compiled by image_bytecode.py
 
     tree.add(sys.executable)
     kept = [path for directory in stdlib for path in tree.add_tree(directory, skip)]
@@ -217,15 +215,6 @@ def main(argv: list[str]) -> int:
     (tree.root / "tmp").mkdir(exist_ok=True)
     (tree.root / "tmp").chmod(0o1777)
 
-    for directory in stdlib:
-        compileall.compile_dir(
-            str(tree.root / os.path.realpath(directory).lstrip("/")),
-            quiet=1,
-            workers=0,
-            stripdir=str(tree.root),
-            prependdir="/",
-            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-        )
     return 0
 
 
