@@ -14,13 +14,14 @@ FROM ${BASE} AS build
 # console scripts). Then the tree of the final image: the interpreter the entry
 # points name, the standard library, the packages, the shared libraries they
 # load, the files glibc and OpenSSL read at start, licences (see the script).
-# One step, one copy: each step costs a container or a layer.
+# One step, one copy: each step costs a container or a layer; the install runs
+# while the script copies the interpreter's part.
 COPY requirements.txt scripts/image_tree.py /usr/local/share/xbearer/
-RUN python -m pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
-        --no-compile --require-hashes --no-deps --only-binary=:all: \
-        --target /app/lib -r /usr/local/share/xbearer/requirements.txt \
-    && rm -rf /app/lib/tests /app/lib/bin \
-    && /usr/local/bin/python -I -S /usr/local/share/xbearer/image_tree.py /rootfs
+RUN /usr/local/bin/python -I -S /usr/local/share/xbearer/image_tree.py /rootfs -- sh -c ' \
+        python -m pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
+            --no-compile --require-hashes --no-deps --only-binary=:all: \
+            --target /app/lib -r /usr/local/share/xbearer/requirements.txt \
+        && rm -rf /app/lib/tests /app/lib/bin'
 # Last, so a source change rebuilds only these layers: src/bin and src/xbearer,
 # and the bytecode of what the action's modes load (see the script), in /late.
 COPY scripts/image_bytecode.py src/ /app/

@@ -59,7 +59,7 @@ TARGETS = {
     "run_naive": 1.0,
     "run_curl": 1.5,
     "fresh_job": 0.75,
-    "cold_build": 0.8,
+    "cold_build": 1.0,
     "rebuild": 0.2,
 }
 # python:3.13.15-slim for linux/amd64, the digest the Dockerfile pins: compressed
