@@ -97,12 +97,17 @@ def build(
 
 
 def run_action(image: str, url: str, env: dict[str, str] | None = None) -> None:
-    """One token request by the action in its container, as a job step runs it."""
-    variables = {**INPUTS, "INPUT_API-URL": url}
-    args = [arg for name in variables for arg in ("-e", name)]
-    docker(
-        "run", "--rm", "--network", "host", *args, image, env={**(env or os.environ), **variables}
-    )
+    """One token request by the action in its container, as a job step runs it: with
+    the runner's file-command files (the action refuses to run without them)."""
+    with tempfile.TemporaryDirectory() as files:
+        variables = {**INPUTS, "INPUT_API-URL": url}
+        for name in ("OUTPUT", "STATE"):
+            (Path(files) / name).touch()
+            variables[f"GITHUB_{name}"] = f"/github/file_commands/{name}"
+        args = [arg for name in variables for arg in ("-e", name)]
+        mount = ["-v", f"{files}:/github/file_commands"]
+        environment = {**(env or os.environ), **variables}
+        docker("run", "--rm", "--network", "host", *mount, *args, image, env=environment)
 
 
 def timed(action: Callable[[], object]) -> float:
