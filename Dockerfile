@@ -1,6 +1,7 @@
-# The action's image: only what runs. The first stage (`build`) installs and
-# compiles on the base and assembles that tree in /rootfs; the final stage is
-# FROM scratch with the tree: no shell, no package manager. The base is pinned
+# The action's image: only what runs. The first stage (`build`) installs on the
+# base and assembles that tree in /rootfs, then the source and the bytecode of
+# what it loads in /late; the final stage is FROM scratch with both: no shell, no
+# package manager. The base is pinned
 # by digest (python:3.13-slim, Python 3.13.15 on Debian trixie, as of September
 # 2026; Dependabot moves it forward). Tests build on an offline stand-in:
 #   docker build --build-arg BASE=IMAGE .
