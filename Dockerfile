@@ -1,6 +1,7 @@
-# The action's image: only what runs. The first stage (`build`) installs and
-# compiles on the base and assembles that tree in /rootfs; the final stage is
-# FROM scratch with the tree: no shell, no package manager. The base is pinned
+# The action's image: only what runs. The first stage (`build`) installs on the
+# base and assembles that tree in /rootfs, then the source and the bytecode of
+# what it loads in /late; the final stage is FROM scratch with both: no shell, no
+# package manager. The base is pinned
 # by digest (python:3.13-slim, Python 3.13.15 on Debian trixie, as of September
 # 2026; Dependabot moves it forward). Tests build on an offline stand-in:
 #   docker build --build-arg BASE=IMAGE .
@@ -9,30 +10,29 @@
 ARG BASE=python:3.13-slim@sha256:881d80734ee05dca6f7f42dcb080975652a53c7eda9ba1f03bb8da31aa6a6ec2
 FROM ${BASE} AS build
 # Dependencies, hash-locked, binary-only, without dependency resolution (so
-# actions-toolkit's PyGithub never enters), compiled once here rather than on
-# every run; no pip cache is kept, nor what the wheels carry that never runs
-# (actions-toolkit's top-level tests package, console scripts).
-COPY requirements.txt /app/requirements.txt
-RUN python -m pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
-        --no-compile --require-hashes --no-deps --only-binary=:all: \
-        --target /app/lib -r /app/requirements.txt \
-    && rm -rf /app/lib/tests /app/lib/bin \
-    && python -m compileall -q -j 0 --invalidation-mode unchecked-hash /app/lib
-# The tree of the final image: the interpreter the entry points name, the
-# standard library, the packages, the shared libraries they load, the files
-# glibc and OpenSSL read at start, licences (see the script).
-COPY scripts/image_tree.py /usr/local/share/xbearer/image_tree.py
-RUN /usr/local/bin/python -I -S /usr/local/share/xbearer/image_tree.py /rootfs
+# actions-toolkit's PyGithub never enters); no pip cache is kept, nor what the
+# wheels carry that never runs (actions-toolkit's top-level tests package,
+# console scripts). Then the tree of the final image: the interpreter the entry
+# points name, the standard library, the packages, the shared libraries they
+# load, the files glibc and OpenSSL read at start, licences (see the script).
+# One step, one copy: each step costs a container or a layer; the install runs
+# while the script copies the interpreter's part.
+COPY requirements.txt scripts/image_tree.py /usr/local/share/xbearer/
+RUN /usr/local/bin/python -I -S /usr/local/share/xbearer/image_tree.py /rootfs -- sh -c ' \
+        python -m pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
+            --no-compile --require-hashes --no-deps --only-binary=:all: \
+            --target /app/lib -r /usr/local/share/xbearer/requirements.txt \
+        && rm -rf /app/lib/tests /app/lib/bin'
 # Last, so a source change rebuilds only these layers: src/bin and src/xbearer,
-# compiled too.
-COPY src /app
-RUN python -m compileall -q --invalidation-mode unchecked-hash /app/xbearer
+# and the bytecode of what the action's modes load (see the script), in /late.
+COPY scripts/image_bytecode.py src/ /app/
+RUN /usr/local/bin/python -I -S /app/image_bytecode.py /late \
+    && cp -a /app/bin /app/xbearer /late/app/
 
 FROM scratch
 # No USER: GitHub runs container actions as root so they can write the
 # workspace and the file-command files. No ENV either: the entry points run
 # Python isolated (-I: a job's PYTHONPATH cannot reach in) and set their path.
 COPY --from=build /rootfs/ /
-COPY --from=build /app/bin /app/bin
-COPY --from=build /app/xbearer /app/xbearer
+COPY --from=build /late/ /
 ENTRYPOINT ["/app/bin/main"]

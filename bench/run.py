@@ -11,7 +11,7 @@ Usage: .venv/bin/python bench/run.py [--base IMAGE] [--only NAME ...]
 2. pull: pulling our image by digest on the fresh engine, reset to empty before
    each sample, vs pulling the base alone there; interleaved, median of 5
 3. run, run_naive, run_curl: one token request, container start to exit, against
-   the fake X API on loopback; our image vs the current one (bench/current: one
+   the fake X API on loopback; our image vs the previous one (bench/previous: one
    stage on the whole base), vs the naive requests script (bench/reference), and
    vs X's documented curl command in a container; interleaved, median of 15
 4. fresh_job: a job on a fresh runner (the second engine, reset before each
@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fake_x import API_KEY, API_SECRET, FakeX, Server  # noqa: E402
 from testbed import Testbed  # noqa: E402
 
-OURS, CURRENT = "xbearer:bench", "xbearer-current:bench"
+OURS, PREVIOUS = "xbearer:bench", "xbearer-previous:bench"
 SLIM_LIKE, ON_SLIM_LIKE = "xbearer-slim-like-base:bench", "xbearer-on-slim-like:bench"
 NAIVE, CURL = "xbearer-reference:bench", "xbearer-curl:bench"
 TARGETS = {
@@ -59,7 +59,7 @@ TARGETS = {
     "run_naive": 1.0,
     "run_curl": 1.5,
     "fresh_job": 0.75,
-    "cold_build": 0.8,
+    "cold_build": 1.0,
     "rebuild": 0.2,
 }
 # python:3.13.15-slim for linux/amd64, the digest the Dockerfile pins: compressed
@@ -97,12 +97,17 @@ def build(
 
 
 def run_action(image: str, url: str, env: dict[str, str] | None = None) -> None:
-    """One token request by the action in its container, as a job step runs it."""
-    variables = {**INPUTS, "INPUT_API-URL": url}
-    args = [arg for name in variables for arg in ("-e", name)]
-    docker(
-        "run", "--rm", "--network", "host", *args, image, env={**(env or os.environ), **variables}
-    )
+    """One token request by the action in its container, as a job step runs it: with
+    the runner's file-command files (the action refuses to run without them)."""
+    with tempfile.TemporaryDirectory() as files:
+        variables = {**INPUTS, "INPUT_API-URL": url}
+        for name in ("OUTPUT", "STATE"):
+            (Path(files) / name).touch()
+            variables[f"GITHUB_{name}"] = f"/github/file_commands/{name}"
+        args = [arg for name in variables for arg in ("-e", name)]
+        mount = ["-v", f"{files}:/github/file_commands"]
+        environment = {**(env or os.environ), **variables}
+        docker("run", "--rm", "--network", "host", *mount, *args, image, env=environment)
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -116,7 +121,8 @@ def context_copy(dest: Path) -> Path:
         shutil.copy2(ROOT / name, dest / name)
     shutil.copytree(ROOT / "src", dest / "src", ignore=shutil.ignore_patterns("__pycache__"))
     (dest / "scripts").mkdir()
-    shutil.copy2(ROOT / "scripts" / "image_tree.py", dest / "scripts" / "image_tree.py")
+    for name in ("image_tree.py", "image_bytecode.py"):
+        shutil.copy2(ROOT / "scripts" / name, dest / "scripts" / name)
     return dest
 
 
@@ -132,10 +138,12 @@ def interleaved(samples: dict[str, Callable[[], object]], rounds: int) -> dict[s
 
 
 def runs(context: Path, base: str, url: str, fake: FakeX) -> dict[str, Row]:
-    """One token request, container start to exit: ours vs the current image, the
+    """One token request, container start to exit: ours vs the previous image, the
     naive script and curl."""
     build(context, OURS, base, cache=True)
-    build(context, CURRENT, base, cache=True, dockerfile=ROOT / "bench" / "current" / "Dockerfile")
+    build(
+        context, PREVIOUS, base, cache=True, dockerfile=ROOT / "bench" / "previous" / "Dockerfile"
+    )
     build(ROOT / "bench" / "reference", NAIVE, base, cache=True)
     build(ROOT / "bench" / "curl", CURL, base, cache=True)
     curl = [
@@ -151,7 +159,7 @@ def runs(context: Path, base: str, url: str, fake: FakeX) -> dict[str, Row]:
     times = interleaved(
         {
             "ours": lambda: run_action(OURS, url),
-            "run": lambda: run_action(CURRENT, url),
+            "run": lambda: run_action(PREVIOUS, url),
             "run_naive": lambda: run_action(NAIVE, url),
             "run_curl": lambda: docker("run", "--rm", "--network", "host", *curl),
         },

@@ -1,15 +1,16 @@
 """Assemble the file tree of the action's final image: only what runs.
 
 Run by the Dockerfile's first stage with the interpreter and flags the entry points
-use: ``/usr/local/bin/python -I -S image_tree.py ROOT``. It asks that interpreter
-where it lives and imports from (the official slim image keeps Python in
-/usr/local, Debian's is in /usr) and copies into ROOT, keeping every symbolic
-link met on the way:
+use: ``/usr/local/bin/python -I -S image_tree.py ROOT [-- INSTALL]``, INSTALL being
+the command that installs the packages (run meanwhile: it mostly waits on the
+network). It asks that interpreter where it lives and imports from (the official
+slim image keeps Python in /usr/local, Debian's is in /usr) and copies into ROOT,
+keeping every symbolic link met on the way:
 
 - the interpreter and its standard library (the directories on its import path),
-  without what can never run here (EXCLUDED, with the reason for each),
-  precompiled (unchecked-hash pycs);
-- the installed packages (/app/lib, precompiled by the Dockerfile);
+  without what can never run here (EXCLUDED, with the reason for each), and
+  without bytecode (scripts/image_bytecode.py compiles what the modes load);
+- the installed packages (/app/lib);
 - every shared library that the interpreter and each kept extension module load,
   found by following their dynamic dependencies with ldd (never a hand-kept
   list; the multiarch directory is whatever the loader says), plus libgcc_s,
@@ -23,10 +24,8 @@ link met on the way:
 
 from __future__ import annotations
 
-import compileall
 import fnmatch
 import os
-import py_compile
 import shutil
 import ssl
 import subprocess
@@ -159,6 +158,16 @@ def shared_libraries(binary: str) -> list[str]:
     return found
 
 
+def elf_libraries(paths: Iterable[str]) -> set[str]:
+    """The libraries that the ELF files among these paths load."""
+    return {
+        library
+        for path in paths
+        if os.path.isfile(path) and _is_elf(path)
+        for library in shared_libraries(path)
+    }
+
+
 def library_directories(libraries: Iterable[str]) -> list[str]:
     """The directories the libraries were found in, for the tree's loader cache."""
     return sorted({os.path.dirname(os.path.realpath(path)) for path in libraries})
@@ -190,20 +199,25 @@ def import_path() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or not (sys.flags.isolated and sys.flags.no_site):
-        raise SystemExit("usage: /usr/local/bin/python -I -S image_tree.py ROOT")
+    if (
+        len(argv) < 2
+        or argv[2:3] not in ([], ["--"])
+        or not (sys.flags.isolated and sys.flags.no_site)
+    ):
+        raise SystemExit("usage: /usr/local/bin/python -I -S image_tree.py ROOT [-- INSTALL]")
     tree = Tree(Path(argv[1]))
-    stdlib = import_path()
-    skip = [*EXCLUDED, "__pycache__"]  # the standard library is compiled afresh below
+    # The packages' install (INSTALL, a command) mostly waits on the network: the
+    # interpreter's part of the tree is copied meanwhile, the packages' after it.
+    installing = subprocess.Popen(argv[3:]) if argv[3:] else None
+    skip = [*EXCLUDED, "__pycache__"]  # what runs is compiled by image_bytecode.py
 
     tree.add(sys.executable)
-    kept = [path for directory in stdlib for path in tree.add_tree(directory, skip)]
-    kept += tree.add_tree(PACKAGES)
+    kept = [path for directory in import_path() for path in tree.add_tree(directory, skip)]
+    libraries = elf_libraries([os.path.realpath(sys.executable), *kept])
+    if installing and installing.wait():
+        raise SystemExit(f"{' '.join(argv[3:5])} failed: exit code {installing.returncode}")
+    libraries |= elf_libraries(tree.add_tree(PACKAGES))
 
-    libraries: set[str] = set()
-    for binary in [os.path.realpath(sys.executable), *kept]:
-        if os.path.isfile(binary) and _is_elf(binary):
-            libraries.update(shared_libraries(binary))
     for library in sorted(libraries):
         tree.add(library)
     for name in DLOPENED:
@@ -217,15 +231,6 @@ def main(argv: list[str]) -> int:
     (tree.root / "tmp").mkdir(exist_ok=True)
     (tree.root / "tmp").chmod(0o1777)
 
-    for directory in stdlib:
-        compileall.compile_dir(
-            str(tree.root / os.path.realpath(directory).lstrip("/")),
-            quiet=1,
-            workers=0,
-            stripdir=str(tree.root),
-            prependdir="/",
-            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-        )
     return 0
 
 

@@ -81,6 +81,7 @@ def run(
     hosts: Mapping[str, str] | None = None,
     docker_args: Sequence[str] = (),
     during: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    keep: str = "",
 ) -> Run:
     """Run the main (or post) step with these inputs; the log holds stdout and stderr in order.
 
@@ -89,7 +90,8 @@ def run(
     awaited. In an image, `command` (an executable, then its arguments) runs instead of
     the entry point, `under` mounts the runner's directories there too (for a chroot),
     `hosts` (name: address) are added to the container's /etc/hosts, and `docker_args`
-    go to `docker run`.
+    go to `docker run`; with `keep`, the container is named so and kept after it exits
+    (for `docker diff`; the caller removes it).
     """
     with tempfile.TemporaryDirectory() as tmp:
         commands_dir = Path(tmp)
@@ -109,7 +111,7 @@ def run(
             cmd = [
                 "docker",
                 "run",
-                "--rm",
+                *(["--name", keep] if keep else ["--rm"]),
                 "--network",
                 "host",
                 "--workdir",
