@@ -157,3 +157,27 @@ def test_action_yml_names_a_real_author() -> None:
     # Not a placeholder or a repository slug: the project's name.
     assert ACTION["author"] == "The xbearer project"
     assert "xbearer" in (ROOT / "pyproject.toml").read_text()
+
+
+def test_pre_commit_runs_every_linter_of_scripts_test() -> None:
+    script = (ROOT / "scripts" / "test").read_text()
+    lint = script[script.index('echo "== lint"') : script.index('echo "== tests')]
+    checks = [
+        re.sub(r'"\$bin/|"|\\\n\s*|env PATH="\$PWD/\$bin:\$PATH" ', "", line).strip()
+        for line in re.findall(r'^check "[^"]*" ((?:.*\\\n)*.*)$', lint, re.M)
+    ]
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    entries = [
+        re.sub(r"\.venv/bin/|bash -c |'|PATH=\"\$PWD/\.venv/bin:\$PATH\" ", "", hook["entry"])
+        for repo in config["repos"]
+        for hook in repo["hooks"]
+    ]
+    assert len(checks) == 10
+    assert entries == checks
+
+
+def test_dependabot_groups_every_ecosystems_updates() -> None:
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    for update in config["updates"]:
+        assert update["groups"], update["package-ecosystem"]
+        assert any(group["patterns"] == ["*"] for group in update["groups"].values())
