@@ -62,7 +62,9 @@ def test_hostile_tokens_are_refused(run, api: Api, token: str) -> None:
     # The refused value is never printed, masked or not, nor registered as a mask ("e"
     # would hide every e of the job's log).
     assert token not in ghrunner.mask_values(result.log)
-    assert token not in result.log or len(token) == 1
+    # A one-character token occurs in any text; it must not occur as a quoted value.
+    assert (token if len(token) > 1 else repr(token)) not in result.log
+    assert json.dumps(token) not in result.log
     assert ghrunner.commands(result.log)[-1][0] == "error"
 
 

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import re
 
+import pytest
 import yaml
 
 from xbearer.action import INPUTS
@@ -56,19 +57,24 @@ def test_tables_are_derived_from_every_input_and_output() -> None:
 def test_action_yml_matches_the_interface_contract() -> None:
     inputs = ACTION["inputs"]
     design = ROOT.parent / "shared" / "design"
-    if design.exists():  # beside the checkout in CI and development
-        # interface.md's tables, then user-context.md's inputs and its two new outputs.
-        text = (design / "interface.md").read_text()
-        section = text[text.index("## Inputs") : text.index("## Outputs")]
-        contract = re.findall(r"^\| `([a-z-]+)` \|", section, re.M)
-        user = (design / "user-context.md").read_text()
-        section = user[user.index("## Inputs") : user.index("## The exchange")]
-        contract += re.findall(r"^\| `([a-z-]+)` \|", section, re.M)
-        assert list(inputs) == contract
-        section = text[text.index("## Outputs") : text.index("## Why")]
-        contract = re.findall(r"^\| `([a-z-]+)` \|", section, re.M)
-        assert "new `expires-in`" in user and "and `scope`" in user
-        assert list(ACTION["outputs"]) == [*contract, "expires-in", "scope"]
+    if not design.exists():
+        pytest.skip(f"the interface contract is in {design}, beside the checkout: absent here")
+    # interface.md's tables, then user-context.md's inputs and its two new outputs.
+    text = (design / "interface.md").read_text()
+    section = text[text.index("## Inputs") : text.index("## Outputs")]
+    contract = re.findall(r"^\| `([a-z-]+)` \|", section, re.M)
+    user = (design / "user-context.md").read_text()
+    section = user[user.index("## Inputs") : user.index("## The exchange")]
+    contract += re.findall(r"^\| `([a-z-]+)` \|", section, re.M)
+    assert list(inputs) == contract
+    section = text[text.index("## Outputs") : text.index("## Why")]
+    contract = re.findall(r"^\| `([a-z-]+)` \|", section, re.M)
+    assert "new `expires-in`" in user and "and `scope`" in user
+    assert list(ACTION["outputs"]) == [*contract, "expires-in", "scope"]
+
+
+def test_action_yml_defaults_and_the_inputs_the_glue_reads() -> None:
+    inputs = ACTION["inputs"]
     defaults = {k: v.get("default") for k, v in inputs.items() if "default" in v}
     assert defaults == {
         "api-url": "https://api.twitter.com",
@@ -151,3 +157,27 @@ def test_action_yml_names_a_real_author() -> None:
     # Not a placeholder or a repository slug: the project's name.
     assert ACTION["author"] == "The xbearer project"
     assert "xbearer" in (ROOT / "pyproject.toml").read_text()
+
+
+def test_pre_commit_runs_every_linter_of_scripts_test() -> None:
+    script = (ROOT / "scripts" / "test").read_text()
+    lint = script[script.index('echo "== lint"') : script.index('echo "== tests')]
+    checks = [
+        re.sub(r'"\$bin/|"|\\\n\s*|env PATH="\$PWD/\$bin:\$PATH" ', "", line).strip()
+        for line in re.findall(r'^check "[^"]*" ((?:.*\\\n)*.*)$', lint, re.M)
+    ]
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    entries = [
+        re.sub(r"\.venv/bin/|bash -c |'|PATH=\"\$PWD/\.venv/bin:\$PATH\" ", "", hook["entry"])
+        for repo in config["repos"]
+        for hook in repo["hooks"]
+    ]
+    assert len(checks) == 10
+    assert entries == checks
+
+
+def test_dependabot_groups_every_ecosystems_updates() -> None:
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    for update in config["updates"]:
+        assert update["groups"], update["package-ecosystem"]
+        assert any(group["patterns"] == ["*"] for group in update["groups"].values())
