@@ -4,6 +4,7 @@ and a leak-checked runner."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import ssl
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 import trustme
+import yaml
 
 from xbearer.errors import ACTION_TERMS
 from xbearer.transport import Endpoint
@@ -27,6 +29,18 @@ STANDIN = "local/python-standin:3.13"
 BASE = os.environ.get("BASE", STANDIN)  # scripts/setup picks it
 # Another tag lets two checkouts share one Docker engine without building over each other.
 IMAGE = os.environ.get("XBEARER_TEST_IMAGE", "xbearer:test")
+
+
+INPUT_NAMES = frozenset(
+    yaml.safe_load((Path(__file__).parent.parent / "action.yml").read_text())["inputs"]
+)
+
+
+def lower_case_sentences(message: str) -> list[str]:
+    """The sentences of a message that start in lower case, other than with an input's
+    name (a name keeps its spelling): people read these messages."""
+    starts = re.findall(r"(?:^|[.!?] )([a-z][\w-]*)", message)
+    return [word for word in starts if word not in INPUT_NAMES]
 
 
 class Api:

@@ -153,6 +153,13 @@ def test_examples_use_only_the_actions_inputs_and_outputs_and_fail_on_http_error
                 assert re.search(r"\s-[a-zA-Z]*f", line), f"curl without -f: {line.strip()}"
 
 
+def test_descriptions_separate_with_a_colon_not_a_dash() -> None:
+    """A description quoted in YAML may hold a colon; ' - ' read as a stray list item."""
+    items = {**ACTION["inputs"], **ACTION["outputs"]}
+    dashed = [name for name, item in items.items() if " - " in item["description"]]
+    assert dashed == []
+
+
 def test_action_yml_names_a_real_author() -> None:
     # Not a placeholder or a repository slug: the project's name.
     assert ACTION["author"] == "The xbearer project"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import ghrunner
-from conftest import Api
+from conftest import Api, lower_case_sentences
 
 SEALED = "v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
@@ -130,15 +130,14 @@ BAD_INPUTS = [
     (
         "passphrase with invalidate in the minting step",
         {"passphrase": "p" * 16, "invalidate": "true"},
-        "If this step mints the token instead: passphrase (sealing it for later jobs) with "
-        "invalidate: true would revoke it when this job ends, before any later job can use it; "
-        "revoke in the last job, which gives sealed-bearer, passphrase, invalidate: true and the "
-        "credentials to revoke with.",
+        "passphrase with invalidate: true: a step that mints and seals the token would revoke "
+        "it when this job ends, before any later job can use it. Drop invalidate here",
     ),
     (
         "empty sealed-bearer in the last job (keys, passphrase, invalidate)",
         {"sealed-bearer": "", "passphrase": "p" * 16, "invalidate": "true"},
-        "sealed-bearer is empty, with passphrase set: the earlier job's output did not arrive",
+        "If this is that last job, its sealed-bearer is empty: the earlier job's output did not "
+        "arrive",
     ),
     (
         "empty sealed-bearer with a passphrase",
@@ -172,6 +171,7 @@ def test_bad_input_is_refused_before_any_request(
     assert result.rc == 1, result.log
     (error,) = result.annotations("error")
     assert expected in error
+    assert lower_case_sentences(error) == [], error
     assert "Traceback" not in result.log
     assert api.fake.requests == []
     assert result.files == {"OUTPUT": "", "ENV": "", "STATE": "", "STEP_SUMMARY": ""}

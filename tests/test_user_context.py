@@ -16,7 +16,7 @@ import requests
 from xbearer.sealing import unseal
 
 import ghrunner
-from conftest import Api, GitHub
+from conftest import Api, GitHub, lower_case_sentences
 from fake_x_oauth2 import CLIENT_ID, PUBLIC_CLIENT_ID, TOKEN
 
 PASS = "correct horse battery staple"
@@ -131,6 +131,7 @@ def test_bad_input_is_refused_before_any_request(run, api: Api, github: GitHub, 
     assert result.rc == 1, result.log
     (error,) = result.annotations("error")
     assert expected in error
+    assert lower_case_sentences(error) == [], error
     assert api.fake.requests == [] and github.fake.requests == []
     assert result.files == NOTHING
 

@@ -48,20 +48,20 @@ class Handoff:
         """Check the later job's inputs."""
         sealed, app, client = get("sealed-bearer"), get.any(APP_KEYS), get.any(CLIENT)
         if not sealed:
-            minting = (
-                " If this step mints the token instead: passphrase (sealing it for later jobs) "
-                "with invalidate: true would revoke it when this job ends, before any later job "
-                "can use it; revoke in the last job, which gives sealed-bearer, passphrase, "
-                "invalidate: true and the credentials to revoke with."
-                if app or client
-                else ""
+            arrive = (
+                "the earlier job's output did not arrive. The minting job must list it under "
+                "outputs: (sealed: ${{ steps.token.outputs.sealed-bearer }}), and this job must "
+                "need: that job and pass sealed-bearer: ${{ needs.mint.outputs.sealed }}."
             )
-            raise InputError(
-                "sealed-bearer is empty, with passphrase set: the earlier job's output did not "
-                "arrive. The minting job must list it under outputs: (sealed: "
-                "${{ steps.token.outputs.sealed-bearer }}), and this job must need: that job "
-                f"and pass sealed-bearer: ${{{{ needs.mint.outputs.sealed }}}}.{minting}"
-            )
+            if app or client:
+                raise InputError(
+                    "passphrase with invalidate: true: a step that mints and seals the token "
+                    "would revoke it when this job ends, before any later job can use it. Drop "
+                    "invalidate here and revoke in the last job, which gives sealed-bearer, "
+                    "passphrase, invalidate: true and the credentials to revoke with. If this is "
+                    f"that last job, its sealed-bearer is empty: {arrive}"
+                )
+            raise InputError(f"sealed-bearer is empty, with passphrase set: {arrive}")
         passphrase = common.passphrase
         if not passphrase:
             raise InputError("sealed-bearer needs passphrase: the one the sealing job used.")

@@ -108,7 +108,7 @@ class UserContext:
             )
         if not get("github-token"):
             raise InputError(
-                f"github-token is empty: it {github.PERMISSION} {terms.set_credentials}"
+                f"github-token is empty: {terms.set_credentials} It {github.PERMISSION}"
             )
         if not environ.get("GITHUB_API_URL", "").strip():
             raise InputError(
