@@ -23,6 +23,19 @@ def _alive(pid_file: Path) -> bool:
     return True
 
 
+class TestbedError(RuntimeError):
+    """A testbed service did not start: the script's own lines, not its daemon's log."""
+
+    __test__ = False  # not a test class
+
+
+def _failure(name: str, stderr: str) -> str:
+    """What a failed script said in its own words ("testbed: ..." lines, the log's path
+    among them), at most two lines; the daemon's log stays in its file."""
+    said = [line for line in stderr.splitlines() if line.startswith("testbed: ")][-2:]
+    return "\n".join([f"{name} failed", *said] if said else [f"{name} failed (it said nothing)"])
+
+
 class Testbed:
     """A registry on loopback and a second Docker engine with its own, empty store.
 
@@ -54,7 +67,8 @@ class Testbed:
             check=False,
             env=self.env,
         )
-        assert done.returncode == 0, f"{name} {args} failed:\n{done.stdout}{done.stderr}"
+        if done.returncode != 0:
+            raise TestbedError(_failure(name, done.stderr))
         return done.stdout.strip().rpartition("\n")[2]
 
     def close(self) -> None:
