@@ -645,8 +645,13 @@ def test_github_token_comes_from_github_token_too(api: Api, github: GitHub) -> N
 @pytest.mark.parametrize(
     ("kind", "status", "said"),
     [
-        ("unknown", 401, "Bad credentials"),
-        ("github_token", 403, "Resource not accessible by integration"),
+        (
+            "unknown",
+            401,
+            "Bad credentials): GH_TOKEN is wrong, expired or revoked: renew it and "
+            "store it again. It",
+        ),
+        ("github_token", 403, "Resource not accessible by integration): GH_TOKEN"),
     ],
 )
 def test_a_github_token_that_cannot_reach_the_secret_fails_before_the_browser(
@@ -660,7 +665,7 @@ def test_a_github_token_that_cannot_reach_the_secret_fails_before_the_browser(
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr == (
         "xbearer: error: GitHub refused to read the public key for the secret X_REFRESH_TOKEN "
-        f"of owner/repo (HTTP {status}: {said}): GH_TOKEN needs the repository permission "
+        f"of owner/repo (HTTP {status}: {said} needs the repository permission "
         '"Secrets: read and write" (a fine-grained personal access token) or the repo scope '
         "(a classic token, such as gh auth token prints).\n"
     )

@@ -171,6 +171,7 @@ def test_github_refusals_fail_before_x_with_the_refresh_token_untouched(
     assert result.rc == 1
     (error,) = result.annotations("error")
     assert said in error
+    assert ("is wrong, expired or revoked: renew it" in error) == (kind == "unknown")
     assert 'needs the repository permission "Secrets: read and write"' in error
     assert "The job's GITHUB_TOKEN can never write secrets." in error
     assert api.fake.requests == []  # X never asked: the refresh token is as it was

@@ -153,7 +153,12 @@ class SecretStore:
             f": {clean(message, (self.token,), 120)}" if isinstance(message, str) else ""
         )
         head = f"GitHub refused to {what} the {self.where} ({said})"
-        if answer.status in (401, 403):
+        if answer.status == 401:  # GitHub's answer to a token that expired or was revoked
+            return (
+                f"{head}: {token} is wrong, expired or revoked: renew it and store it again. "
+                f"It {self.permission}"
+            )
+        if answer.status == 403:
             return f"{head}: {token} {self.permission}"
         if answer.status == 404:
             where = (
