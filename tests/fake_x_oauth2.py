@@ -183,6 +183,8 @@ class OAuth2:
     code_lifetime: float = 30.0  # X: "a time limit of 30 seconds"
     faults: list[str] = field(default_factory=list)  # one per token request
     revoke_faults: list[str] = field(default_factory=list)  # one per revocation
+    # the values the next refresh tokens take, as X sends them (else make_token's)
+    refresh_values: list[str] = field(default_factory=list)
     tokens: dict[str, Token] = field(default_factory=dict)  # every token ever issued
     codes: dict[str, Code] = field(default_factory=dict)
     tweets: list[dict[str, str]] = field(default_factory=list)  # what POST /2/tweets posted
@@ -249,9 +251,11 @@ class OAuth2:
     def _new(self, kind: str, client_id: str, scopes: tuple[str, ...]) -> Token:
         """Issue a token (the caller holds the lock)."""
         expires = time.monotonic() + self.access_lifetime if kind == "access" else None
-        token = Token(
-            make_token("at" if kind == "access" else "rt"), kind, client_id, scopes, expires
-        )
+        if kind == "refresh" and self.refresh_values:
+            value = self.refresh_values.pop(0)
+        else:
+            value = make_token("at" if kind == "access" else "rt")
+        token = Token(value, kind, client_id, scopes, expires)
         self.tokens[token.value] = token
         return token
 

@@ -363,3 +363,37 @@ def test_a_github_timeout_after_rotation_to_the_end_is_rescued(run, api, github)
     assert "X rotated the refresh token, but storing the new one failed" in error
     sealed = error.split("sealed with passphrase: ", 1)[1].split(" ", 1)[0]
     assert api.fake.oauth2.valid_refresh_tokens() == [unseal(sealed, PASS)]
+
+
+# X's answer may hold a refresh token whose percent-decoded form breaks a line.
+ODD_REFRESH = "AAAAAAAAAAAAAAAAAAAA%0Ae"
+
+
+def test_a_refresh_token_with_an_encoded_line_break_is_masked_whole_and_stored_as_sent(
+    run, api: Api, github: GitHub
+) -> None:
+    inputs = api.user_inputs(github)
+    api.fake.oauth2.refresh_values.append(ODD_REFRESH)
+    result = run(inputs)
+    assert result.rc == 0, result.log
+    assert github.fake.secret(NAME) == ODD_REFRESH  # X's bytes, not decoded or trimmed
+    masks = ghrunner.mask_values(result.log)
+    assert ODD_REFRESH in masks
+    assert not [m for m in masks if len(m) < 8], masks
+    shown = "\n".join(ghrunner.shown(result.log, inputs))
+    assert "Stored the rotated refresh token in the secret X_REFRESH_TOKEN" in shown
+
+
+def test_a_sealed_rescue_of_such_a_refresh_token_shows_intact_and_unseals_to_xs_bytes(
+    run, api: Api, github: GitHub
+) -> None:
+    github.fake.faults["put"] = ["ok", "status:500", "status:500", "status:500"]
+    inputs = api.user_inputs(github, passphrase=PASS, retries="2")
+    api.fake.oauth2.refresh_values.append(ODD_REFRESH)
+    result = run(inputs)
+    assert result.rc == 1
+    assert not [m for m in ghrunner.mask_values(result.log) if len(m) < 8]
+    (error,) = [line for line in ghrunner.shown(result.log, inputs) if "sealed with" in line]
+    sealed = error.split("sealed with passphrase: ", 1)[1].split(" ", 1)[0]
+    assert "***" not in sealed
+    assert unseal(sealed, PASS) == ODD_REFRESH

@@ -11,12 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from types import FrameType
-from urllib.parse import unquote
 
 from actions_toolkit import core
 from actions_toolkit.file_command import issue_file_command
 
-from . import app_only, config, handoff, user_context
+from . import app_only, config, handoff, masks, user_context
 from .app_only import AppOnly
 from .client import Credentials
 from .errors import ACTION_TERMS, ActionError, InputError
@@ -85,15 +84,15 @@ class _Cancellation:
 
 
 def _mask(value: str) -> None:
-    """Register a value, and each of its lines, as a secret with the runner."""
-    for part in {value, value.strip(), *value.splitlines()}:
-        if part.strip():
-            core.set_secret(part)
+    """Register a secret input with the runner (masks.given)."""
+    for part in masks.given(value):
+        core.set_secret(part)
 
 
 def _mask_token(token: str) -> None:
-    _mask(token)
-    _mask(unquote(token))
+    """Register a token from an answer with the runner: whole values only (masks.answered)."""
+    for form in masks.answered(token):
+        core.set_secret(form)
 
 
 def _invalidate() -> bool:
