@@ -172,7 +172,7 @@ def test_help_shows_the_variables_and_defaults_and_no_secret_option() -> None:
     help_text = " ".join(_cli("--help").stdout.split())
     assert help_text.startswith("usage: xbearer ")
     assert "$X_API_KEY" in help_text and "$X_API_SECRET" in help_text
-    assert "(default: https://api.twitter.com)" in help_text
+    assert "(default: https://api.x.com)" in help_text
     assert "(default: 10)" in help_text and "(default: 3)" in help_text
 
 

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from xbearer.config import parse_api_url
+from xbearer.errors import ACTION_TERMS
+
 import ghrunner
 from conftest import Api, lower_case_sentences
 
@@ -281,3 +284,9 @@ def test_an_empty_sealed_bearer_names_the_job_output_as_the_examples_do(run, api
     example = (ghrunner.ROOT / "examples" / "later-jobs.yml").read_text()
     assert "sealed: ${{ steps.token.outputs.sealed-bearer }}" in example
     assert "sealed-bearer: ${{ needs.mint.outputs.sealed }}" in example
+
+
+def test_api_url_defaults_to_x_own_host_and_api_twitter_com_still_works() -> None:
+    assert parse_api_url("", ACTION_TERMS) == "https://api.x.com"
+    assert parse_api_url("https://api.twitter.com", ACTION_TERMS) == "https://api.twitter.com"
+    assert parse_api_url("https://api.twitter.com/", ACTION_TERMS) == "https://api.twitter.com"

@@ -7,7 +7,9 @@ fake GitHub REST API, which opens what is stored with a real Curve25519 key pair
 
 from __future__ import annotations
 
+import re
 import threading
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
@@ -22,6 +24,21 @@ from fake_x_oauth2 import CLIENT_ID, PUBLIC_CLIENT_ID, TOKEN
 PASS = "correct horse battery staple"
 NAME = "X_REFRESH_TOKEN"
 NOTHING = {"OUTPUT": "", "ENV": "", "STATE": "", "STEP_SUMMARY": ""}
+
+
+def test_expires_at_is_when_the_access_token_expires_from_x_expires_in(
+    run, api: Api, github: GitHub
+) -> None:
+    api.fake.oauth2.access_lifetime = 5400  # not the usual 7200: computed, not assumed
+    before = datetime.now(UTC).replace(microsecond=0)
+    result = run(api.user_inputs(github))
+    after = datetime.now(UTC)
+    assert result.rc == 0, result.log
+    value = result.outputs["expires-at"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", value), value
+    moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert before + timedelta(seconds=5400) <= moment <= after + timedelta(seconds=5400)
+    assert result.outputs["expires-in"] == "5400"
 
 
 def _me(api: Api, bearer: str) -> int:
@@ -57,7 +74,7 @@ def test_a_refresh_stores_the_rotated_token_before_it_outputs(run, api: Api, git
         f"PUT {secrets}/{NAME}",
     ]
     outputs = result.outputs
-    assert set(outputs) == {"bearer", "token-type", "expires-in", "scope"}
+    assert set(outputs) == {"bearer", "token-type", "expires-in", "expires-at", "scope"}
     assert outputs["token-type"] == "bearer" and outputs["expires-in"] == "7200"
     assert outputs["scope"] == "tweet.read tweet.write users.read offline.access"
     assert _me(api, outputs["bearer"]) == 200

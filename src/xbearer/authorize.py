@@ -40,7 +40,6 @@ from .errors import ActionError, InputError, clean
 from .transport import Endpoint, TransportError
 
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
-API_URL = "https://api.x.com"
 DEFAULT_SCOPE = "tweet.read users.read offline.access"
 DEFAULT_PORT = 8788
 DEFAULT_WAIT = "300"

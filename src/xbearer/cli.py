@@ -191,7 +191,7 @@ def _authorize_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="X's authorize page (default: %(default)s)",
     )
-    _transport_options(parser, authorize.API_URL)
+    _transport_options(parser, config.DEFAULT_API_URL)
     output = parser.add_argument_group(
         "output", "Standard output gets the refresh token alone, unless one of these is given."
     )

@@ -21,7 +21,7 @@ from urllib3.util import parse_url
 from .errors import ACTION_TERMS, InputError, Terms, clean
 from .transport import Endpoint
 
-DEFAULT_API_URL = "https://api.twitter.com"
+DEFAULT_API_URL = "https://api.x.com"  # X's own host; https://api.twitter.com works too
 DEFAULT_TIMEOUT = "10"
 DEFAULT_RETRIES = "3"
 MAX_TIMEOUT = 300.0

@@ -11,6 +11,7 @@ import base64
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from requests.auth import HTTPBasicAuth
@@ -76,8 +77,16 @@ class UserTokens:
     access_token: str
     refresh_token: str
     expires_in: str  # seconds, as X sent them
+    expires_at: str  # when the access token expires (UTC, RFC 3339), from the answer's arrival
     scope: str  # the granted scopes, space-separated
     attempts: int
+
+
+def _expiry(expires_in: int) -> str:
+    """The moment `expires_in` seconds from now, in UTC as RFC 3339: called as X's answer
+    arrives, so that a later job can tell whether the token still lives."""
+    moment = datetime.now(UTC) + timedelta(seconds=min(expires_in, 10**9))
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def refresh(
@@ -233,11 +242,14 @@ def _parse(
     if refresh_token and not rotated:
         mask(refresh_token)
     expires, scope = doc.get("expires_in"), doc.get("scope")
+    if not isinstance(expires, int) or isinstance(expires, bool):
+        expires = None
     secrets = client.secrets(access, refresh_token)
     return UserTokens(
         access,
         refresh_token,
-        str(expires) if isinstance(expires, int) and not isinstance(expires, bool) else "",
+        "" if expires is None else str(expires),
+        "" if expires is None else _expiry(expires),
         clean(scope, secrets, limit=500) if isinstance(scope, str) else "",
         answer.attempts,
     )

@@ -154,7 +154,11 @@ class UserContext:
                 f"- Refreshed a user access token at {host}{scopes}{lasting}.",
                 f"- Stored the rotated refresh token in the {store.where}.",
             ],
-            {"expires-in": tokens.expires_in, "scope": tokens.scope},
+            {
+                "expires-in": tokens.expires_in,
+                "expires-at": tokens.expires_at,
+                "scope": tokens.scope,
+            },
         )
 
     def _keep(self, refresh_token: str, key: github.PublicKey, scope: str = "") -> None:
