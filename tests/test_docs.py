@@ -154,6 +154,49 @@ def test_examples_use_only_the_actions_inputs_and_outputs_and_fail_on_http_error
                 assert re.search(r"\s-[a-zA-Z]*f", line), f"curl without -f: {line.strip()}"
 
 
+def _section(text: str, heading: str) -> str:
+    return text.split(heading, 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+
+
+def test_the_account_section_is_a_checklist_that_needs_no_other_page() -> None:
+    """Every setting a person must choose, the install line where it is first used, the
+    GitHub token's needs over time, concurrency in plain words; no "as above"."""
+    from xbearer.authorize import CALLBACK, DEFAULT_PORT
+
+    account = _section(README, "### Post as an account")
+    for needed in (
+        "OAuth 2.0",
+        "Web App, Automated App or Bot",
+        "Native App",
+        "Client Secret",
+        "**Read and\n   write**",
+        f"`http://127.0.0.1:{DEFAULT_PORT}{CALLBACK}`",
+        "Website URL",
+        "fine-grained personal access token",
+        "**Secrets: read and write**",
+        "expires",
+        "renew it",
+        "--paste",
+        "GitHub cancels the waiting one",
+    ):
+        assert needed in account, needed
+    install = account.index("pipx install git+https://github.com/OWNER/REPO")
+    assert install < account.index("xbearer authorize")  # installed right where first used
+    assert "as above" not in README
+    (workflow,) = re.findall(r"```yaml\n(.*?)```", account, re.S)
+    (job,) = yaml.safe_load(workflow)["jobs"].values()
+    assert job["concurrency"] and job["runs-on"] == "ubuntu-latest"
+    (step,) = _action_steps(job)
+    assert {"refresh-token", "refresh-token-secret-name", "github-token"} <= set(step["with"])
+
+
+def test_the_expired_token_message_the_readme_quotes_is_the_actions() -> None:
+    quoted = re.search(r'\("\.\.\. (.*?)"\)', _section(README, "### Post as an account"))
+    assert quoted is not None
+    source = (ROOT / "src" / "xbearer" / "github.py").read_text()
+    assert quoted.group(1) in source
+
+
 def test_descriptions_separate_with_a_colon_not_a_dash() -> None:
     """A description quoted in YAML may hold a colon; ' - ' read as a stray list item."""
     items = {**ACTION["inputs"], **ACTION["outputs"]}
