@@ -100,6 +100,7 @@ class FakeGitHub:
         self, repository: str = REPOSITORY, environments: tuple[str, ...] = ("production",)
     ) -> None:
         self.repository = repository
+        self.prefix = ""  # the API's path, as GitHub Enterprise Server's /api/v3
         self.stores: dict[str | None, Store] = {None: Store()}
         self.stores.update({env.lower(): Store() for env in environments})
         self.tokens: dict[str, str] = {}  # token -> kind
@@ -195,6 +196,8 @@ class Handler(Recording):
 
     def _serve(self, seen: Seen) -> None:
         path = urlsplit(seen.path).path
+        prefix = self.server.fake.prefix
+        path = path[len(prefix) :] if path.startswith(f"{prefix}/") else "/-"
         repo = _REPO_ROUTE.fullmatch(path)
         env = _ENV_ROUTE.fullmatch(path)
         if repo:

@@ -545,7 +545,7 @@ def test_the_readme_documents_user_context_mode() -> None:
     client-secret, github-token and the client's Basic credential (now in SECURITY.md,
     which the README's Security section points to)."""
     readme = (ghrunner.ROOT / "README.md").read_text()
-    section = "### Post as an account" in readme and "why `passphrase` is recommended" in readme
+    section = "### Post as an account" in readme and "`passphrase` is recommended" in readme
     security = (ghrunner.ROOT / "SECURITY.md").read_text()
     masked = security.split("## What the action guarantees", 1)[1].split("\n- ", 2)[1]
     names = ("refresh-token", "client-secret", "github-token", "client's Basic credential")

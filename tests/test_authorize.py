@@ -710,11 +710,13 @@ def test_a_token_that_may_only_read_secrets_fails_before_the_browser(
         api, env, "--client-id", CLIENT_ID, "--repo", "owner/repo", "--secret", "X_REFRESH_TOKEN"
     )
     assert result.returncode == 1 and result.stdout == ""
-    assert (
-        "xbearer: error: GitHub refused to write the secret X_REFRESH_TOKEN of owner/repo (HTTP "
-        "403: Resource not accessible by personal access token): GH_TOKEN needs the repository "
-        'permission "Secrets: read and write"' in result.stderr
-    )
+    assert re.search(
+        "xbearer: error: GitHub refused to write the companion secret "
+        r"X_REFRESH_TOKEN_WRITE_CHECK_[0-9A-F]{12} \(the write check for the secret "
+        r"X_REFRESH_TOKEN of owner/repo\) \(HTTP 403: Resource not accessible by personal "
+        r'access token\): GH_TOKEN needs the repository permission "Secrets: read and write"',
+        result.stderr,
+    ), result.stderr
     assert api.fake.oauth2.requests == []  # X never asked
     assert github.fake.secret("X_REFRESH_TOKEN") is None
     _assert_clean(result.stderr, api, github)

@@ -64,15 +64,19 @@ def test_a_refresh_stores_the_rotated_token_before_it_outputs(run, api: Api, git
     # Set by its owner, then rotated: the write check used a companion secret, so a
     # stale run can never put a used token back (it is deleted again).
     assert github.fake.history(NAME) == [old, new]
-    assert github.fake.secret(f"{NAME}_WRITE_CHECK") is None
     secrets = "/repos/owner/repo/actions/secrets"
-    assert _paths(api, github) == [
+    paths = _paths(api, github)
+    companion = paths[1].rpartition("/")[2]
+    assert re.fullmatch(f"{NAME}_WRITE_CHECK_[0-9A-F]{{12}}", companion), companion
+    assert github.fake.secret(companion) is None
+    assert paths == [
         f"GET {secrets}/public-key",
-        f"PUT {secrets}/{NAME}_WRITE_CHECK",
-        f"DELETE {secrets}/{NAME}_WRITE_CHECK",
+        f"PUT {secrets}/{companion}",
+        f"DELETE {secrets}/{companion}",
         f"POST {TOKEN}",
         f"PUT {secrets}/{NAME}",
     ]
+    assert f"with the companion secret {companion}, written and deleted" in result.summary
     outputs = result.outputs
     assert set(outputs) == {"bearer", "token-type", "expires-in", "expires-at", "scope"}
     assert outputs["token-type"] == "bearer" and outputs["expires-in"] == "7200"
@@ -414,3 +418,76 @@ def test_a_sealed_rescue_of_such_a_refresh_token_shows_intact_and_unseals_to_xs_
     sealed = error.split("sealed with passphrase: ", 1)[1].split(" ", 1)[0]
     assert "***" not in sealed
     assert unseal(sealed, PASS) == ODD_REFRESH
+
+
+def _companions(github: GitHub) -> list[str]:
+    """The companion secrets the write checks wrote, in order."""
+    return [
+        r.path.rpartition("/")[2]
+        for r in github.fake.requests
+        if r.method == "PUT" and "_WRITE_CHECK_" in r.path
+    ]
+
+
+def test_the_write_check_never_touches_a_secret_of_the_users(run, api: Api, github: GitHub) -> None:
+    github.fake.set_secret(f"{NAME}_WRITE_CHECK", "the user's own")
+    first = run(api.user_inputs(github))
+    second = run(api.user_inputs(github))
+    assert first.rc == 0 and second.rc == 0, first.log + second.log
+    assert github.fake.history(f"{NAME}_WRITE_CHECK") == ["the user's own"]
+    one, two = _companions(github)
+    assert one != two  # new to each run
+    touched = {r.path.rpartition("/")[2] for r in github.fake.requests if r.method != "GET"}
+    assert touched == {NAME, one, two}
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ("status:403", "GitHub answered HTTP 403"),
+        ("status:500", "GitHub answered HTTP 500"),
+        ("reset", "connection"),
+    ],
+    ids=["refused", "server error", "connection broken"],
+)
+def test_a_companion_that_cannot_be_deleted_is_a_warning_and_the_run_goes_on(
+    run, api: Api, github: GitHub, fault: str, said: str
+) -> None:
+    github.fake.faults["delete"] = [fault] * 4
+    result = run(api.user_inputs(github, retries="0"))
+    assert result.rc == 0, result.log
+    (companion,) = _companions(github)
+    (warning,) = result.annotations("warning")
+    assert f"companion secret {companion} of owner/repo could not be deleted" in warning
+    assert said in warning and "The write check passed." in warning
+    assert github.fake.secret(companion) == "write check by xbearer"
+    assert f"{companion}, written but not deleted" in result.summary
+    assert "written and deleted" not in result.log + result.summary
+    assert github.fake.secret(NAME) in api.fake.oauth2.valid_refresh_tokens()
+    assert "bearer" in result.outputs
+
+
+def test_a_refused_companion_write_names_the_companion_not_the_refresh_tokens_secret(
+    run, api: Api, github: GitHub
+) -> None:
+    inputs = api.user_inputs(github)
+    github.fake.faults["put"] = ["status:403"]
+    result = run(inputs)
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    (companion,) = _companions(github)
+    assert error.startswith(
+        f"GitHub refused to write the companion secret {companion} (the write check for the "
+        f"secret {NAME} of owner/repo) (HTTP 403"
+    ), error
+    assert api.fake.requests == []  # X never asked
+    assert github.fake.secret(NAME) == inputs["refresh-token"]
+
+
+def test_github_enterprise_servers_api_path_is_kept(run, api: Api, github: GitHub) -> None:
+    github.fake.prefix = "/api/v3"
+    result = run(api.user_inputs(github), env={"GITHUB_API_URL": f"{github.url}/api/v3"})
+    assert result.rc == 0, result.log
+    assert github.fake.secret(NAME) in api.fake.oauth2.valid_refresh_tokens()
+    assert github.fake.requests
+    assert all(r.path.startswith("/api/v3/repos/owner/repo/") for r in github.fake.requests)

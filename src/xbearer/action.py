@@ -193,6 +193,8 @@ class _WriteError(ActionError):
 def _write(mode: Mode, obtained: Obtained) -> None:
     """Write outputs, variable, state and summary; a failure says what was written."""
     common, value, done = mode.common, obtained.token, obtained.done
+    for warning in obtained.warnings:
+        core.warning(warning)
     outputs = {"bearer": value, "token-type": "bearer", **obtained.outputs}
     if common.passphrase and not isinstance(mode, Handoff):
         from .sealing import seal

@@ -398,7 +398,10 @@ def _authorize(args: argparse.Namespace) -> int:
     )
     store = _store(args, common) if args.repo else None
     # Before the browser: a token that cannot write the secret fails here, not after.
-    key = store.check_writable(store.public_key()) if store else None
+    check = store.check_writable(store.public_key()) if store else None
+    if store and check and (warning := check.warning(store.repository)):
+        _say(f"warning: {warning}")
+    key = check.key if check else None
     request = authorize.Request(
         oauth2.Client(client_id, client_secret),
         scopes,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import quote
@@ -67,6 +68,33 @@ class PublicKey:
 
 
 @dataclass(frozen=True)
+class WriteCheck:
+    """What the write check did: the key that worked, the companion secret it wrote, and
+    why that companion could not be deleted again (None: it was)."""
+
+    key: PublicKey
+    companion: str
+    left_behind: str | None
+
+    @property
+    def done(self) -> str:
+        """What was done, for the log and the summary."""
+        if self.left_behind is None:
+            return f"with the companion secret {self.companion}, written and deleted"
+        return f"with the companion secret {self.companion}, written but not deleted"
+
+    def warning(self, repository: str) -> str | None:
+        """What to tell the user about a companion left behind, if one was."""
+        if self.left_behind is None:
+            return None
+        return (
+            f"The write check's companion secret {self.companion} of {repository} could not "
+            f"be deleted ({self.left_behind}): delete it in the repository's settings "
+            "(Secrets and variables). The write check passed."
+        )
+
+
+@dataclass(frozen=True)
 class SecretStore:
     """One secret of one repository (or of one of its environments), and a token that
     may write it."""
@@ -112,23 +140,26 @@ class SecretStore:
             )
         return PublicKey(key_id, raw)
 
-    @property
-    def probe(self) -> str:
-        """The companion secret that proves the token may write: NAME_WRITE_CHECK."""
-        return f"{self.name}_WRITE_CHECK"
-
-    def check_writable(self, key: PublicKey) -> PublicKey:
-        """Prove the secret can be written without touching it: write the companion
-        secret, then delete it. The key that worked is returned, to store with."""
-        key = self._put(self.probe, "write check by xbearer", key)
-        self._send("DELETE", self.probe)  # best effort: the write was what mattered
-        return key
+    def check_writable(self, key: PublicKey) -> WriteCheck:
+        """Prove the secret can be written without touching it: write a companion secret
+        whose name is new to this run (so no secret of the user's is ever written or
+        deleted), then delete it. A delete that fails is reported, not fatal: the write
+        was what mattered. The key that worked is kept, to store with."""
+        companion = f"{self.name}_WRITE_CHECK_{secrets.token_hex(6).upper()}"
+        where = f"companion secret {companion} (the write check for the {self.where})"
+        key = self._put(companion, "write check by xbearer", key, where)
+        try:
+            answer = self._send("DELETE", companion)
+        except ActionError as exc:
+            return WriteCheck(key, companion, exc.message)
+        said = None if answer.status in (204, 404) else f"GitHub answered HTTP {answer.status}"
+        return WriteCheck(key, companion, said)
 
     def store(self, value: str, key: PublicKey) -> PublicKey:
         """PUT …/secrets/NAME with the value sealed to the key; the key that worked."""
         return self._put(self.name, value, key)
 
-    def _put(self, name: str, value: str, key: PublicKey) -> PublicKey:
+    def _put(self, name: str, value: str, key: PublicKey, where: str = "") -> PublicKey:
         """PUT a secret sealed to the key (201 created, 204 updated). GitHub refuses a
         value sealed to a key it has replaced (422): read the key again, once."""
         from nacl.public import PublicKey as SealingKey
@@ -143,16 +174,16 @@ class SecretStore:
             if answer.status != 422 or again:
                 break
             key = self.public_key()
-        raise ActionError(self._refusal(answer, "write"))
+        raise ActionError(self._refusal(answer, "write", where))
 
-    def _refusal(self, answer: Answer, what: str) -> str:
+    def _refusal(self, answer: Answer, what: str, where: str = "") -> str:
         terms: Terms = self.endpoint.terms
         token = terms.name("github-token")
         message = json_object(answer.body).get("message")
         said = f"HTTP {answer.status}" + (
             f": {clean(message, (self.token,), 120)}" if isinstance(message, str) else ""
         )
-        head = f"GitHub refused to {what} the {self.where} ({said})"
+        head = f"GitHub refused to {what} the {where or self.where} ({said})"
         if answer.status == 401:  # GitHub's answer to a token that expired or was revoked
             return (
                 f"{head}: {token} is wrong, expired or revoked: renew it and store it again. "

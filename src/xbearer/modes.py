@@ -13,13 +13,14 @@ from .transport import Endpoint
 
 @dataclass
 class Obtained:
-    """A token, its kind, what was done to get it (summary lines), and outputs beside
-    `bearer`."""
+    """A token, its kind, what was done to get it (summary lines), outputs beside
+    `bearer`, and warnings for the user (things left to do that did not stop the run)."""
 
     token: str
     kind: str  # "app" or "user" (sealing.KINDS)
     done: list[str]
     outputs: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 class Revoker(Protocol):

@@ -6,8 +6,9 @@ written, refresh once, mask both new tokens, store the new refresh token, and on
 output. If storing fails for good, the new refresh token is shown sealed with the
 passphrase, or said to be lost.
 
-The proof writes (and deletes) a companion secret, NAME_WRITE_CHECK, where the design
-stores the current refresh token again: a run that started before another run stored
+The proof writes (and deletes) a companion secret new to each run
+(NAME_WRITE_CHECK_ and a random suffix), where storing the current refresh token again
+would do harm: a run that started before another run stored
 its rotated token would otherwise put the used one back, and lose both.
 """
 
@@ -132,7 +133,8 @@ class UserContext:
         From the refresh until the new token is stored, cancellation waits (`hold`):
         once X may have rotated, stopping would lose the new one."""
         store = self.store
-        key = store.check_writable(store.public_key())
+        check = store.check_writable(store.public_key())
+        key = check.key
         with hold():
             try:
                 tokens = oauth2.refresh(self.client, self.refresh_token, self.common.endpoint, mask)
@@ -149,8 +151,7 @@ class UserContext:
             tokens.access_token,
             "user",
             [
-                f"- Checked that the {store.where} can be written (with {store.probe}, "
-                "written and deleted).",
+                f"- Checked that the {store.where} can be written ({check.done}).",
                 f"- Refreshed a user access token at {host}{scopes}{lasting}.",
                 f"- Stored the rotated refresh token in the {store.where}.",
             ],
@@ -159,6 +160,7 @@ class UserContext:
                 "expires-at": tokens.expires_at,
                 "scope": tokens.scope,
             },
+            [warning] if (warning := check.warning(store.repository)) else [],
         )
 
     def _keep(self, refresh_token: str, key: github.PublicKey, scope: str = "") -> None:
