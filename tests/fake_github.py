@@ -46,6 +46,10 @@ FAULTS = {
     "status": "status:CODE - that status with GitHub's error body (401 Bad credentials, 403 "
     "Resource not accessible by personal access token, 404 Not Found; 429 with Retry-After: 1)",
     "retry-after": "retry-after:S - 429, secondary rate limit, with Retry-After: S (default 1)",
+    "secondary": "secondary:CODE:S - CODE (403 or 429), secondary rate limit, with Retry-After:"
+    " S, or none if S is empty",
+    "primary": "primary:CODE:S - CODE (403 or 429), primary rate limit: x-ratelimit-remaining"
+    " 0, x-ratelimit-reset S seconds from now, no Retry-After",
     "reset": "reset - the connection reset before GitHub reads the request",
     "stall": "stall:S - S seconds of silence (default 3), then a reset: GitHub never saw it",
     "slow": "slow:S - GitHub does the work (a PUT stores), then answers after S seconds",
@@ -322,6 +326,27 @@ class Handler(Recording):
             )
             doc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
             self._refuse(Refused(429, message, doc), {"Retry-After": arg or "1"})
+        elif name == "secondary":
+            code, _, wait = arg.partition(":")
+            message = (
+                "You have exceeded a secondary rate limit. "
+                "Please wait a few minutes before you try again."
+            )
+            doc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+            self._refuse(Refused(int(code), message, doc), {"Retry-After": wait} if wait else {})
+        elif name == "primary":
+            code, _, wait = arg.partition(":")
+            reset = int(time.time() + float(wait or "1") + 0.999)
+            headers = {
+                "x-ratelimit-limit": "5000",
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-used": "5000",
+                "x-ratelimit-reset": str(reset),
+                "x-ratelimit-resource": "core",
+            }
+            message = "API rate limit exceeded for user ID 1."
+            doc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+            self._refuse(Refused(int(code), message, doc), headers)
         elif name in ("reset", "stall"):
             time.sleep(float(arg or "3") if name == "stall" else 0)
             self._reset()

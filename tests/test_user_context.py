@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
@@ -491,3 +492,53 @@ def test_github_enterprise_servers_api_path_is_kept(run, api: Api, github: GitHu
     assert github.fake.secret(NAME) in api.fake.oauth2.valid_refresh_tokens()
     assert github.fake.requests
     assert all(r.path.startswith("/api/v3/repos/owner/repo/") for r in github.fake.requests)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["secondary:403:1", "secondary:429:1", "primary:403:1", "primary:429:1"],
+    ids=["secondary 403", "secondary 429", "primary 403", "primary 429"],
+)
+def test_githubs_rate_limits_on_the_rotated_tokens_store_are_waited_out(
+    run, api: Api, github: GitHub, fault: str
+) -> None:
+    github.fake.faults["put"] = ["ok", fault]  # the companion, then the rotated token
+    started = time.monotonic()
+    result = run(api.user_inputs(github))
+    took = time.monotonic() - started
+    assert result.rc == 0, result.log
+    assert github.fake.secret(NAME) in api.fake.oauth2.valid_refresh_tokens()
+    puts = [r for r in github.fake.requests if r.method == "PUT" and r.path.endswith(f"/{NAME}")]
+    assert len(puts) == 2
+    assert 0.5 <= took < 15  # waited as GitHub asked (about a second), not the backoff alone
+
+
+def test_a_rate_limit_on_the_public_key_is_waited_out_too(run, api: Api, github: GitHub) -> None:
+    github.fake.faults["public-key"] = ["secondary:403:1"]
+    result = run(api.user_inputs(github))
+    assert result.rc == 0, result.log
+
+
+def test_a_secondary_limit_without_retry_after_waits_a_minute_so_beyond_the_budget_it_is_rescued(
+    run, api: Api, github: GitHub
+) -> None:
+    github.fake.faults["put"] = ["ok", "secondary:403:"]
+    started = time.monotonic()
+    result = run(api.user_inputs(github, passphrase=PASS, retries="1"))  # a 24 s budget
+    assert time.monotonic() - started < 30  # the minute did not fit: not waited
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert "GitHub's secondary limit; GitHub asked to wait 60 s, more than is left" in error
+    assert "needs the repository permission" not in error
+    sealed = re.search(r"v2\.[A-Za-z0-9_-]+", error)
+    assert sealed, error
+    assert api.fake.oauth2.valid_refresh_tokens() == [unseal(sealed.group(0), PASS)]
+
+
+def test_a_permission_refusal_403_is_still_final(run, api: Api, github: GitHub) -> None:
+    github.fake.faults["put"] = ["ok", "status:403", "ok"]
+    result = run(api.user_inputs(github, passphrase=PASS))
+    assert result.rc == 1
+    assert 'needs the repository permission "Secrets: read and write"' in result.log
+    puts = [r for r in github.fake.requests if r.method == "PUT" and r.path.endswith(f"/{NAME}")]
+    assert len(puts) == 1

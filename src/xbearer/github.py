@@ -18,9 +18,10 @@ from . import transport
 from .client import json_object
 from .config import Common, check_secret, parse_api_url
 from .errors import ActionError, InputError, Terms, clean
-from .transport import Answer, Endpoint, Request
+from .transport import Answer, Endpoint, Request, RetryPolicy
 
 API = "https://api.github.com"  # GitHub's API where $GITHUB_API_URL does not say
+RETRY = RetryPolicy(rate_limits=True)  # network errors, 5xx, and GitHub's rate limits
 HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 PERMISSION = (
     'needs the repository permission "Secrets: read and write": a fine-grained personal access '
@@ -119,7 +120,9 @@ class SecretStore:
         return f"{base}/actions/secrets/{leaf}"
 
     def _send(self, method: str, leaf: str, body: object = None) -> Answer:
-        request = Request(method, self._path(leaf), _Bearer(self.token), json=body, headers=HEADERS)
+        request = Request(
+            method, self._path(leaf), _Bearer(self.token), json=body, headers=HEADERS, retry=RETRY
+        )
         return transport.send(self.endpoint, request)
 
     def public_key(self) -> PublicKey:
@@ -184,6 +187,15 @@ class SecretStore:
             f": {clean(message, (self.token,), 120)}" if isinstance(message, str) else ""
         )
         head = f"GitHub refused to {what} the {where or self.where} ({said})"
+        limit = RETRY.rate_limit(answer.status, answer.headers, answer.body)
+        if answer.wait_asked is not None or limit:
+            waited = (
+                f"GitHub asked to wait {answer.wait_asked:.0f} s, more than is left of this "
+                "step's time budget"
+                if answer.wait_asked is not None
+                else "retried as often as retries allows"
+            )
+            return f"{head}: GitHub's {limit or 'rate'} limit; {waited}: {terms.later}."
         if answer.status == 401:  # GitHub's answer to a token that expired or was revoked
             return (
                 f"{head}: {token} is wrong, expired or revoked: renew it and store it again. "

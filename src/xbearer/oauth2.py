@@ -19,13 +19,13 @@ from requests.auth import HTTPBasicAuth
 from . import transport
 from .client import describe_refusal, json_object, validate_token
 from .errors import ActionError, clean
-from .transport import Answer, Endpoint, Request, TransportError
+from .transport import Answer, Endpoint, Request, RetryPolicy, TransportError
 
 TOKEN_PATH, REVOKE_PATH = "/2/oauth2/token", "/2/oauth2/revoke"
 INVALID_TOKEN = "Value passed for the token was invalid."  # noqa: S105 - X's words
 # The answers to a refresh that say X did not act on it: retried. A gateway's 500, 502
 # or 504 may come after X rotated the refresh token, so they are final.
-REFRESH_RETRY = frozenset({429, 503})
+REFRESH_RETRY = RetryPolicy(frozenset({429, 503}))  # X says it did not act
 # What a refresh token may be to be stored (a secret holds any text): printable, no
 # spaces, of a sane length. It is never output, so it need not be a bearer token.
 _REFRESH_TOKEN = re.compile(r"[\x21-\x7e]{16,4096}")
@@ -60,9 +60,7 @@ class Client:
         auth = HTTPBasicAuth(self.client_id, self.client_secret) if self.client_secret else None
         form = urlencode({**fields, "client_id": self.client_id})
         if rotates:
-            return Request(
-                "POST", path, auth, form=form, replayable=False, retry_statuses=REFRESH_RETRY
-            )
+            return Request("POST", path, auth, form=form, replayable=False, retry=REFRESH_RETRY)
         return Request("POST", path, auth, form=form)
 
     def secrets(self, *more: str) -> tuple[str, ...]:
@@ -183,7 +181,7 @@ def _refresh_hint(answer: Answer, endpoint: Endpoint, name: str) -> str:
             f"2.0 Client ID and, for a confidential client, its Client Secret ({name} was not "
             "used)."
         )
-    if answer.status in REFRESH_RETRY:
+    if answer.status in REFRESH_RETRY.statuses:
         return f"X did not act on it, so {name} was not used: {terms.later}."
     if answer.status >= 500:
         return (

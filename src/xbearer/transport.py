@@ -1,7 +1,8 @@
 """HTTP transport: one request with retries, backoff and a hard time budget.
 
 Each attempt is a new request, prepared (and, for OAuth 1.0a, signed) afresh; a
-retried answer's body is never read. The exchange runs in a worker thread that
+retried answer's body is not read, unless it decides the retry (GitHub's secondary
+rate limit says so only in its message). The exchange runs in a worker thread that
 the caller waits for no longer than the budget, so nothing that blocks in C (a
 name lookup that never answers, a proxy's host name) can stretch it.
 """
@@ -42,6 +43,7 @@ USER_AGENT = f"x-bearer-token-action/{__version__} python-requests/{requests.__v
 FORM = "application/x-www-form-urlencoded;charset=UTF-8"
 MAX_BODY = 64 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+SECONDARY_WAIT = 60.0  # GitHub: without Retry-After, wait at least a minute
 WAIT_PER_RETRY = 20.0  # seconds of backoff or server-asked wait that each retry may add
 BACKOFF, BACKOFF_MAX, JITTER = 0.5, 10.0, 0.5
 _EPOCH = re.compile(r"[0-9]{1,10}")  # ASCII digits only; 10 digits reach the year 2286
@@ -96,6 +98,56 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class RetryPolicy:
+    """What answer is worth another attempt, and how long to wait for it, from which
+    headers (urllib3's `Retry` is the model): one decision for X's and GitHub's requests.
+
+    `statuses` are retried: after Retry-After (seconds or an HTTP-date), else, for a 429,
+    X's x-rate-limit-reset, else the backoff. `rate_limits` adds GitHub's rate limits,
+    which may come as 403 too: a primary limit (x-ratelimit-remaining 0, wait until
+    x-ratelimit-reset), a secondary one (its message says so; Retry-After, else at least
+    a minute). Any other 403 is a refusal, and final.
+    """
+
+    statuses: frozenset[int] = RETRY_STATUSES
+    rate_limits: bool = False
+
+    def reads_body(self, status: int) -> bool:
+        """Whether the body decides: only GitHub's message tells a secondary limit."""
+        return self.rate_limits and status in (403, 429)
+
+    def rate_limit(self, status: int, headers: Mapping[str, str], body: bytes) -> str | None:
+        """Which of GitHub's rate limits this answer is ("primary", "secondary"), if any."""
+        if not self.reads_body(status):
+            return None
+        remaining = headers.get("x-ratelimit-remaining", "").strip()
+        if remaining == "0" and epoch(headers.get("x-ratelimit-reset", "")) is not None:
+            return "primary"
+        return "secondary" if b"secondary rate limit" in body else None
+
+    def wait(
+        self, status: int, headers: Mapping[str, str], body: bytes, attempt: int
+    ) -> float | None:
+        """Seconds to wait before retrying this answer, or None if it is final."""
+        asked = retry_after(headers.get("Retry-After", ""))
+        limit = self.rate_limit(status, headers, body)
+        if limit == "primary":
+            until = epoch(headers.get("x-ratelimit-reset", "")) or 0
+            return max(0.0, until - time.time()) if asked is None else asked
+        if limit == "secondary":
+            return SECONDARY_WAIT if asked is None else asked
+        if status not in self.statuses:
+            return None
+        if asked is None and status == 429:
+            reset = epoch(headers.get("x-rate-limit-reset", ""))
+            asked = None if reset is None else max(0.0, reset - time.time())
+        return _backoff(attempt) if asked is None else asked
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+@dataclass(frozen=True)
 class Request:
     """One request: `replayable` False means the server may act on it even if its
     answer is lost (a refresh that rotates a token), so only a connection never made,
@@ -108,7 +160,7 @@ class Request:
     json: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
     replayable: bool = True
-    retry_statuses: frozenset[int] = RETRY_STATUSES
+    retry: RetryPolicy = DEFAULT_RETRY
 
 
 @dataclass(frozen=True)
@@ -123,6 +175,7 @@ class Answer:
     body: bytes
     attempts: int
     broken: str | None = None
+    wait_asked: float | None = None  # a wait the server asked for that the budget could not fit
 
 
 def post(endpoint: Endpoint, path: str, auth: AuthBase, form: str | None = None) -> Answer:
@@ -203,11 +256,19 @@ def _attempts(endpoint: Endpoint, request: Request) -> Answer:
                 continue
             with response:
                 status = response.status_code
-                asked = None if last else _retry_wait(response, attempt, request)
-                if asked is not None and time.monotonic() + asked <= give_up:
+                try:
+                    peek = _read(response, endpoint) if request.retry.reads_body(status) else None
+                except _FAILURES as exc:
+                    return Answer(status, response.headers, b"", attempt, _short(exc))
+                asked = request.retry.wait(status, response.headers, peek or b"", attempt)
+                fits = asked is not None and time.monotonic() + asked <= give_up
+                if asked is not None and fits and not last:
                     _retrying(endpoint, f"HTTP {status}", asked, attempt)
                     time.sleep(asked)
                     continue
+                unmet = asked if asked is not None and not fits else None
+                if peek is not None:
+                    return Answer(status, response.headers, peek, attempt, wait_asked=unmet)
                 try:
                     body = _read(response, endpoint)
                 except _FAILURES as exc:
@@ -224,7 +285,7 @@ def _attempts(endpoint: Endpoint, request: Request) -> Answer:
                             _describe(exc, endpoint, attempt), arrived=True
                         ) from None
                     return Answer(status, response.headers, b"", attempt, _short(exc))
-                return Answer(status, response.headers, body, attempt)
+                return Answer(status, response.headers, body, attempt, wait_asked=unmet)
 
 
 def _retrying(endpoint: Endpoint, what: str, wait: float, attempt: int) -> None:
@@ -293,17 +354,6 @@ def _may_retry(exc: BaseException, request: Request) -> bool:
 def _backoff(attempt: int) -> float:
     """Wait after a failed attempt n: 0.5 s x 2^(n-1), at most 10 s, plus up to 0.5 s."""
     return min(BACKOFF_MAX, BACKOFF * 2.0 ** (attempt - 1)) + random.uniform(0, JITTER)  # noqa: S311
-
-
-def _retry_wait(response: requests.Response, attempt: int, request: Request) -> float | None:
-    """Seconds to wait before retrying this answer, or None if it is final."""
-    if response.status_code not in request.retry_statuses:
-        return None
-    asked = retry_after(response.headers.get("Retry-After", ""))
-    if asked is None and response.status_code == 429:
-        reset = epoch(response.headers.get("x-rate-limit-reset", ""))
-        asked = None if reset is None else max(0.0, reset - time.time())
-    return _backoff(attempt) if asked is None else asked
 
 
 def epoch(value: str) -> int | None:
