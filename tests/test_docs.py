@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from xbearer.action import INPUTS
+from xbearer.selection import INPUTS
 
 from ghrunner import ROOT
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from xbearer import config, sealing
-from xbearer.config import Common
+from xbearer.config import CommonSettings
 from xbearer.errors import ACTION_TERMS, ActionError
 from xbearer.github import SecretStore
 from xbearer.oauth2 import Client
@@ -275,7 +275,7 @@ def test_the_refresh_token_the_action_rescued_opens() -> None:
     # What user-context mode says when X rotated the refresh token but GitHub would not
     # store it: the new one, sealed with the passphrase, to recover with xbearer unseal.
     endpoint = Endpoint("https://api.x.com", 5, 0, None, ACTION_TERMS)
-    common = Common(endpoint, None, None, None, invalidate=False, passphrase=PASS)
+    common = CommonSettings(endpoint, None, None, None, invalidate=False, passphrase=PASS)
     store = SecretStore(endpoint, "unused", "owner/repo", "X_REFRESH_TOKEN")
     context = UserContext(common, Client("client"), "old", store)
     message = context._rescue(ActionError("GitHub refused."), PLAIN, "tweet.read")

@@ -15,28 +15,9 @@ from types import FrameType
 from actions_toolkit import core
 from actions_toolkit.file_command import issue_file_command
 
-from . import app_only, config, handoff, masks, user_context
-from .app_only import AppOnly
-from .client import Credentials
+from . import config, masks, selection
 from .errors import ACTION_TERMS, ActionError, InputError
-from .handoff import Handoff
-from .modes import Mode, Obtained
-from .oauth2 import Client
-from .user_context import UserContext
-
-INPUTS = (
-    *app_only.INPUTS[:2],
-    "api-url",
-    "timeout",
-    "retries",
-    "ca-bundle",
-    "export-env",
-    *app_only.INPUTS[2:],
-    "passphrase",
-    "sealed-bearer",
-    *user_context.INPUTS,
-)
-SECRET_INPUTS = (*app_only.SECRETS, "passphrase", *user_context.SECRETS)
+from .modes import Mode, TokenResult
 
 
 class _Cancelled(BaseException):
@@ -76,7 +57,7 @@ class _Cancellation:
             self.holding = False
 
     @staticmethod
-    def said(exc: _Cancelled, what: str) -> int:
+    def log_and_exit_status(exc: _Cancelled, what: str) -> int:
         """Say so in one line; the exit status of a process ended by that signal."""
         after = f" {exc.after}" if exc.after else ""
         core.info(f"The step was cancelled ({signal.Signals(exc.signum).name}){after}: {what}")
@@ -110,32 +91,22 @@ def _invalidate() -> bool:
 def _read_mode() -> Mode:
     """Read the inputs, mask the secret ones first, validate them, and pick the mode:
     a later job's (sealed-bearer), user context (refresh-token), or app-only."""
-    raw = {name: core.get_input(name, trim_whitespace=False) for name in INPUTS}
-    for name in SECRET_INPUTS:
+    raw = {name: core.get_input(name, trim_whitespace=False) for name in selection.INPUTS}
+    for name in selection.SECRET_INPUTS:
         _mask(raw[name])
-    get = config.Inputs(raw)
-    if get("api-key") and get("api-secret"):
-        _mask(Credentials(get("api-key"), get("api-secret")).basic)
-    basic = Client(get("client-id"), get("client-secret")).basic
-    if basic:
-        _mask(basic)
+    inputs = config.Inputs(raw)
+    for secret in selection.derived_secrets(inputs):
+        _mask(secret)
     workspace = os.environ.get("GITHUB_WORKSPACE") or "."
     common = config.load(
-        get, invalidate=_invalidate(), workspace=workspace, environ=os.environ, notify=core.info
+        inputs, invalidate=_invalidate(), workspace=workspace, environ=os.environ, notify=core.info
     )
     if common.ca and common.ca.source != "ca-bundle":
         core.info(f"Trusting the CA certificates named by {common.ca.source}.")
-    mode: Mode
-    if handoff.expected(get, common):
-        mode = Handoff.load(get, common, ACTION_TERMS)
-    elif get.any(user_context.INPUTS):
-        mode = UserContext.load(get, common, os.environ, ACTION_TERMS)
-    else:
-        mode = AppOnly.load(get, common, ACTION_TERMS)
-    return mode
+    return selection.load(inputs, common, os.environ, ACTION_TERMS)
 
 
-def _obtain(mode: Mode, cancellation: _Cancellation) -> Obtained:
+def _obtain(mode: Mode, cancellation: _Cancellation) -> TokenResult:
     """The token, masked (both forms) the moment it is known."""
     endpoint = mode.common.endpoint
     core.debug(
@@ -147,7 +118,7 @@ def _obtain(mode: Mode, cancellation: _Cancellation) -> Obtained:
     return obtained
 
 
-def _route(common: config.Common) -> dict[str, str]:
+def _route(common: config.CommonSettings) -> dict[str, str]:
     """Where the credential goes and whom it trusts, as the main step decided: the
     post step sends the credential only along the same route. Digests, not values:
     a proxy URL can hold a password."""
@@ -190,13 +161,13 @@ class _WriteError(ActionError):
     """Writing the results failed part-way: the message says what was written."""
 
 
-def _write(mode: Mode, obtained: Obtained) -> None:
+def _write(mode: Mode, obtained: TokenResult) -> None:
     """Write outputs, variable, state and summary; a failure says what was written."""
     common, value, done = mode.common, obtained.token, obtained.done
     for warning in obtained.warnings:
         core.warning(warning)
     outputs = {"bearer": value, "token-type": "bearer", **obtained.outputs}
-    if common.passphrase and not isinstance(mode, Handoff):
+    if common.passphrase and mode.seals:
         from .sealing import seal
 
         outputs["sealed-bearer"] = seal(value, common.passphrase, obtained.kind)
@@ -253,7 +224,7 @@ def main() -> int:
         cancellation.armed = False
         _write(mode, obtained)
     except _Cancelled as exc:
-        return _Cancellation.said(exc, "nothing was output.")
+        return _Cancellation.log_and_exit_status(exc, "nothing was output.")
     except _WriteError as exc:
         core.error(exc.message)
         return 1
@@ -302,7 +273,7 @@ def post() -> int:
         core.info(done)
         _summary([f"- {done}"])
     except _Cancelled as exc:
-        return _Cancellation.said(exc, "the token was not revoked.")
+        return _Cancellation.log_and_exit_status(exc, "the token was not revoked.")
     except ActionError as exc:
         core.warning(f"Could not revoke the bearer token: {exc.message}")
     except Exception as exc:  # noqa: BLE001 - never a traceback: its text may hold secrets

@@ -320,9 +320,9 @@ def _token(args: argparse.Namespace) -> int:
         "retries": args.retries,
         "ca-bundle": args.ca_bundle,
     }
-    get = config.Inputs(raw)
-    common = _common(get, terms)
-    app = AppOnly.load(get, common, terms)
+    inputs = config.Inputs(raw)
+    common = _common(inputs, terms)
+    app = AppOnly.load(inputs, common, os.environ, terms)
     token = request_token(app.credentials, common.endpoint)
     if args.json:
         print(json.dumps({"token_type": "bearer", "access_token": token.value}))
@@ -346,9 +346,9 @@ def _typed_terms(key_typed: bool, secret_typed: bool) -> Terms:
     return replace(CLI_TERMS, names=names, credentials=credentials)
 
 
-def _common(get: config.Inputs, terms: Terms) -> config.Common:
+def _common(inputs: config.Inputs, terms: Terms) -> config.CommonSettings:
     return config.load(
-        get,
+        inputs,
         invalidate=False,
         workspace=os.getcwd(),
         environ=os.environ,
@@ -384,7 +384,7 @@ def _authorize(args: argparse.Namespace) -> int:
     port, wait = authorize.check_port(args.port), authorize.check_wait(args.wait)
     client_secret = _client_secret(args.confidential)
     terms = AUTHORIZE_TERMS
-    get = config.Inputs(
+    inputs = config.Inputs(
         {
             "api-url": args.api_url,
             "timeout": args.timeout,
@@ -392,7 +392,7 @@ def _authorize(args: argparse.Namespace) -> int:
             "ca-bundle": args.ca_bundle,
         }
     )
-    common = _common(get, terms)
+    common = _common(inputs, terms)
     authorize_url = config.parse_api_url(
         args.authorize_url.strip(), terms, "authorize-url", authorize.AUTHORIZE_URL
     )
@@ -474,7 +474,7 @@ def _client_secret(confidential: bool) -> str | None:
     return secret.strip()
 
 
-def _store(args: argparse.Namespace, common: config.Common) -> SecretStore:
+def _store(args: argparse.Namespace, common: config.CommonSettings) -> SecretStore:
     """The secret to store the refresh token in, and a GitHub token that may write it."""
     from . import github
 

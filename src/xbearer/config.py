@@ -32,6 +32,10 @@ CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # requests' order of pr
 # urllib and curl); NO_PROXY/no_proxy exempts hosts.
 PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 
+# The inputs every mode shares (invalidate is read apart: the post step reads it alone).
+INPUTS = ("api-url", "timeout", "retries", "ca-bundle", "export-env", "passphrase")
+SECRET_INPUTS = ("passphrase",)
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Names whose value a later step's shell, runtime, resolver, TLS stack or package
@@ -72,16 +76,17 @@ class Inputs:
     def __init__(self, raw: Mapping[str, str]) -> None:
         self.raw = raw
 
-    def __call__(self, name: str) -> str:
+    def get(self, name: str) -> str:
+        """The input's value, stripped; empty if it was not given."""
         return self.raw.get(name, "").strip()
 
     def any(self, names: Iterable[str]) -> bool:
         """Whether any of these inputs is given."""
-        return any(self(name) for name in names)
+        return any(self.get(name) for name in names)
 
 
 @dataclass(frozen=True)
-class Common:
+class CommonSettings:
     """What every mode shares: where X is and whom to trust there, and what to do
     with the token once it is had."""
 
@@ -99,36 +104,36 @@ class Common:
 
 
 def load(
-    get: Inputs,
+    inputs: Inputs,
     *,
     invalidate: bool,
     workspace: str,
     environ: Mapping[str, str],
     terms: Terms = ACTION_TERMS,
     notify: Callable[[str], None] | None = None,
-) -> Common:
+) -> CommonSettings:
     """The shared settings from the inputs and the environment; `notify` hears a line
     before each retry."""
-    passphrase = get("passphrase") or None
+    passphrase = inputs.get("passphrase") or None
     if passphrase is not None and len(passphrase) < MIN_PASSPHRASE:
         raise InputError(f"passphrase must be at least {MIN_PASSPHRASE} characters long.")
-    ca = parse_ca_bundle(get("ca-bundle"), workspace, environ, terms)
-    api_url = parse_api_url(get("api-url"), terms)
+    ca = parse_ca_bundle(inputs.get("ca-bundle"), workspace, environ, terms)
+    api_url = parse_api_url(inputs.get("api-url"), terms)
     proxy, proxy_from = parse_proxy(api_url, environ)
     endpoint = Endpoint(
         api_url=api_url,
-        timeout=parse_timeout(get("timeout"), terms),
-        retries=parse_retries(get("retries"), terms),
+        timeout=parse_timeout(inputs.get("timeout"), terms),
+        retries=parse_retries(inputs.get("retries"), terms),
         ca_bundle=ca.path if ca else None,
         terms=terms,
         proxy=proxy,
         notify=notify,
     )
-    return Common(
+    return CommonSettings(
         endpoint=endpoint,
         ca=ca,
         proxy_from=proxy_from,
-        export_env=parse_env_name(get("export-env")),
+        export_env=parse_env_name(inputs.get("export-env")),
         invalidate=invalidate,
         passphrase=passphrase,
     )

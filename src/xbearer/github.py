@@ -16,7 +16,7 @@ from requests.auth import AuthBase
 
 from . import transport
 from .client import json_object
-from .config import Common, check_secret, parse_api_url
+from .config import CommonSettings, check_secret, parse_api_url
 from .errors import ActionError, InputError, Terms, clean
 from .transport import Answer, Endpoint, Request, RetryPolicy
 
@@ -231,7 +231,7 @@ class Place:
 def secret_store(
     place: Place,
     token: str,
-    common: Common,
+    common: CommonSettings,
     environ: Mapping[str, str],
     terms: Terms,
     *,

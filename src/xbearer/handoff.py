@@ -6,31 +6,18 @@ app's key and secret (an app-only token) or the OAuth 2.0 client (a user token).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import ClassVar
 
-from . import app_only, user_context
 from .app_only import AppOnly
 from .client import validate_token
-from .config import Common, Inputs
+from .config import CommonSettings, Inputs
 from .errors import ActionError, InputError, Terms
-from .modes import Obtained, Revoker
+from .modes import Revoker, TokenResult
 from .transport import Endpoint
-
-APP_KEYS = ("api-key", "api-secret")
-CLIENT = ("client-id", "client-secret")
-
-
-def expected(get: Inputs, common: Common) -> bool:
-    """Whether this step is a later job's: sealed-bearer given, or expected (a passphrase
-    with nothing to mint from, or with invalidate: a last job whose input is missing)."""
-    if get("sealed-bearer"):
-        return True
-    if not common.passphrase or get.any(user_context.SOURCE):
-        return False
-    return common.invalidate or not get.any(APP_KEYS + CLIENT)
+from .user_context import ClientRevoker
 
 
 @dataclass(frozen=True)
@@ -38,15 +25,27 @@ class Handoff:
     """sealed-bearer and its passphrase, and what revokes the token, if it is to be."""
 
     kind: ClassVar[str] = "a later job's token (unsealed, no request)"
-    common: Common
+    inputs: ClassVar[tuple[str, ...]] = ("sealed-bearer",)  # and passphrase (config.INPUTS)
+    secret_inputs: ClassVar[tuple[str, ...]] = ()  # passphrase is masked as a shared input
+    seals: ClassVar[bool] = False  # it was sealed already
+    common: CommonSettings
     sealed: str
     passphrase: str
     revoker: Revoker | None
 
+    @staticmethod
+    def derived_secrets(inputs: Inputs) -> list[str]:
+        """None: the revokers' credentials are masked as their modes' are."""
+        return []
+
     @classmethod
-    def load(cls, get: Inputs, common: Common, terms: Terms) -> Handoff:
-        """Check the later job's inputs."""
-        sealed, app, client = get("sealed-bearer"), get.any(APP_KEYS), get.any(CLIENT)
+    def load(
+        cls, inputs: Inputs, common: CommonSettings, environ: Mapping[str, str], terms: Terms
+    ) -> Handoff:
+        """Check the later job's inputs (selection has checked that sealed-bearer comes with
+        its passphrase, and without another source of the token)."""
+        sealed = inputs.get("sealed-bearer")
+        app, client = inputs.any(AppOnly.keys), inputs.any(ClientRevoker.inputs)
         if not sealed:
             arrive = (
                 "the earlier job's output did not arrive. The minting job must list it under "
@@ -62,15 +61,7 @@ class Handoff:
                     f"that last job, its sealed-bearer is empty: {arrive}"
                 )
             raise InputError(f"sealed-bearer is empty, with passphrase set: {arrive}")
-        passphrase = common.passphrase
-        if not passphrase:
-            raise InputError("sealed-bearer needs passphrase: the one the sealing job used.")
-        if get.any(user_context.SOURCE):
-            raise InputError(
-                "Give either sealed-bearer (with passphrase) or refresh-token, not both: one "
-                "source of the token per step."
-            )
-        owner = get.any(app_only.INPUTS[2:])
+        owner = inputs.any(AppOnly.owner)
         if app and not common.invalidate:
             raise InputError(
                 "Give either sealed-bearer (with passphrase) or api-key and api-secret, not both: "
@@ -94,19 +85,19 @@ class Handoff:
                     "to revoke with, not both."
                 )
             if app:
-                revoker = AppOnly.load(get, common, terms)
+                revoker = AppOnly.load(inputs, common, environ, terms)
             elif client:
-                revoker = user_context.ClientRevoker.load(get, terms)
+                revoker = ClientRevoker.load(inputs, terms)
             else:
                 raise InputError(
                     "invalidate with sealed-bearer needs api-key and api-secret (an app-only "
                     "token) or client-id (a user token): the post step revokes the token with them."
                 )
-        return cls(common, sealed, passphrase, revoker)
+        return cls(common, sealed, inputs.get("passphrase"), revoker)
 
     def obtain(
         self, mask: Callable[[str], None], hold: Callable[[], AbstractContextManager[None]]
-    ) -> Obtained:
+    ) -> TokenResult:
         """Unseal: no request to X."""
         from .sealing import open_sealed
 
@@ -127,7 +118,7 @@ class Handoff:
         validate_token(value, "The unsealed value: ")
         mask(value)
         done = "- Unsealed the bearer token from sealed-bearer (no request to X)."
-        return Obtained(value, sealed.kind, [done])
+        return TokenResult(value, sealed.kind, [done])
 
     def revoke(self, token: str, endpoint: Endpoint) -> str:
         """Revoke with the credentials given for it (load requires them with invalidate)."""

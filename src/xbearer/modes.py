@@ -1,18 +1,19 @@
-"""What every way of getting the token offers the Actions glue, which picks one."""
+"""What every way of getting the token offers the Actions glue; `selection` picks one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
-from .config import Common
+from .config import CommonSettings, Inputs
+from .errors import Terms
 from .transport import Endpoint
 
 
 @dataclass
-class Obtained:
+class TokenResult:
     """A token, its kind, what was done to get it (summary lines), outputs beside
     `bearer`, and warnings for the user (things left to do that did not stop the run)."""
 
@@ -42,15 +43,34 @@ class Mode(Protocol):
     """
 
     kind: ClassVar[str]  # the mode, for the debug log
+    inputs: ClassVar[tuple[str, ...]]  # the inputs it reads, besides config.INPUTS
+    secret_inputs: ClassVar[tuple[str, ...]]  # those whose values are secrets, masked first
+    seals: ClassVar[bool]  # whether its token is sealed (with passphrase) for later jobs
+
+    @staticmethod
+    def derived_secrets(inputs: Inputs) -> list[str]:
+        """Secrets made from its inputs (a Basic credential), masked with them."""
+        ...
+
+    @classmethod
+    def load(
+        cls,
+        inputs: Inputs,
+        common: CommonSettings,
+        environ: Mapping[str, str],
+        terms: Terms,
+    ) -> Mode:
+        """Check its inputs (and the runner's variables) before any request."""
+        ...
 
     @property
-    def common(self) -> Common:
+    def common(self) -> CommonSettings:
         """The settings every mode shares."""
         ...
 
     def obtain(
         self, mask: Callable[[str], None], hold: Callable[[], AbstractContextManager[None]]
-    ) -> Obtained:
+    ) -> TokenResult:
         """Get the token; raise ActionError with a message safe to show. Within
         `hold()`, cancellation waits until the block ends."""
         ...

@@ -20,28 +20,26 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import ClassVar
 
-from . import app_only, github, oauth2
-from .config import Common, Inputs, check_secret
+from . import github, oauth2
+from .config import CommonSettings, Inputs, check_secret
 from .errors import ActionError, InputError, Terms
 from .github import SecretStore
-from .modes import Obtained
+from .modes import TokenResult
 from .transport import Endpoint
 
 # What makes a step a user-context one (client-id too, unless it only revokes a
 # sealed token in a later job).
 SOURCE = ("refresh-token", "refresh-token-secret-name", "secret-environment", "github-token")
-INPUTS = ("refresh-token", "client-id", "client-secret", *SOURCE[1:])
-SECRETS = ("refresh-token", "client-secret", "github-token")
 
 
-def _client(get: Inputs, terms: Terms) -> oauth2.Client:
-    client_id = get("client-id")
+def _client(inputs: Inputs, terms: Terms) -> oauth2.Client:
+    client_id = inputs.get("client-id")
     if not client_id:
         raise InputError(
             f"{terms.name('client-id')} is empty: give the app's OAuth 2.0 Client ID (the app's "
             "Keys and tokens page)."
         )
-    secret = get("client-secret")
+    secret = inputs.get("client-secret")
     for name, value in (("client-id", client_id), ("client-secret", secret)):
         if value:
             check_secret(name, value, terms)
@@ -58,12 +56,13 @@ class ClientRevoker:
     """The OAuth 2.0 client that revokes a user access token (a later job's)."""
 
     revokes: ClassVar[str] = "user"
+    inputs: ClassVar[tuple[str, str]] = ("client-id", "client-secret")
     client: oauth2.Client
 
     @classmethod
-    def load(cls, get: Inputs, terms: Terms) -> ClientRevoker:
+    def load(cls, inputs: Inputs, terms: Terms) -> ClientRevoker:
         """client-id, and client-secret for a confidential client."""
-        return cls(_client(get, terms))
+        return cls(_client(inputs, terms))
 
     def revoke(self, token: str, endpoint: Endpoint) -> str:
         """POST 2/oauth2/revoke."""
@@ -75,23 +74,26 @@ class UserContext:
     """The refresh token, the client it belongs to, and the secret it is kept in."""
 
     kind: ClassVar[str] = "user token (OAuth 2.0 refresh)"
+    inputs: ClassVar[tuple[str, ...]] = ("refresh-token", *ClientRevoker.inputs, *SOURCE[1:])
+    secret_inputs: ClassVar[tuple[str, ...]] = ("refresh-token", "client-secret", "github-token")
+    seals: ClassVar[bool] = True
     revokes: ClassVar[str] = "user"
-    common: Common
+    common: CommonSettings
     client: oauth2.Client
     refresh_token: str
     store: SecretStore
 
+    @staticmethod
+    def derived_secrets(inputs: Inputs) -> list[str]:
+        """The client's Basic credential (a confidential client's), sent to X."""
+        basic = oauth2.Client(inputs.get("client-id"), inputs.get("client-secret")).basic
+        return [basic] if basic else []
+
     @classmethod
     def load(
-        cls, get: Inputs, common: Common, environ: Mapping[str, str], terms: Terms
+        cls, inputs: Inputs, common: CommonSettings, environ: Mapping[str, str], terms: Terms
     ) -> UserContext:
         """Check this mode's inputs and the runner's variables, before any request."""
-        if get.any(app_only.INPUTS):
-            raise InputError(
-                "Give either refresh-token (a user token) or api-key and api-secret (an "
-                "app-only token), not both: one source of the token per step. access-token "
-                "and access-token-secret belong to app-only tokens."
-            )
         if common.passphrase and common.invalidate:
             raise InputError(
                 "passphrase (sealing the token for later jobs) with invalidate: true would "
@@ -99,15 +101,15 @@ class UserContext:
                 "in the last job instead: give it sealed-bearer, passphrase, client-id (and "
                 "client-secret) and invalidate: true."
             )
-        client = _client(get, terms)
-        check_secret("refresh-token", get("refresh-token"), terms)
-        name = get("refresh-token-secret-name")
+        client = _client(inputs, terms)
+        check_secret("refresh-token", inputs.get("refresh-token"), terms)
+        name = inputs.get("refresh-token-secret-name")
         if not name:
             raise InputError(
                 "refresh-token-secret-name is empty: name the secret that refresh-token comes "
                 "from, so that the rotated refresh token is stored back into it."
             )
-        if not get("github-token"):
+        if not inputs.get("github-token"):
             raise InputError(
                 f"github-token is empty: {terms.set_credentials} It {github.PERMISSION}"
             )
@@ -119,15 +121,15 @@ class UserContext:
         place = github.Place(
             environ.get("GITHUB_REPOSITORY", "").strip(),
             name,
-            get("secret-environment") or None,
+            inputs.get("secret-environment") or None,
             ("GITHUB_REPOSITORY", "refresh-token-secret-name", "secret-environment"),
         )
-        store = github.secret_store(place, get("github-token"), common, environ, terms)
-        return cls(common, client, get("refresh-token"), store)
+        store = github.secret_store(place, inputs.get("github-token"), common, environ, terms)
+        return cls(common, client, inputs.get("refresh-token"), store)
 
     def obtain(
         self, mask: Callable[[str], None], hold: Callable[[], AbstractContextManager[None]]
-    ) -> Obtained:
+    ) -> TokenResult:
         """Prove the secret can be written, refresh once, store the new refresh token.
 
         From the refresh until the new token is stored, cancellation waits (`hold`):
@@ -147,7 +149,7 @@ class UserContext:
         host = self.common.endpoint.host
         scopes = f" for {tokens.scope}" if tokens.scope else ""
         lasting = f", valid for {tokens.expires_in} s" if tokens.expires_in else ""
-        return Obtained(
+        return TokenResult(
             tokens.access_token,
             "user",
             [
