@@ -628,6 +628,32 @@ def test_repo_stores_the_refresh_token_and_prints_only_where(
     assert tokens.access_token in api.fake.oauth2.valid_access_tokens()
 
 
+def test_repo_warns_of_a_companion_it_could_not_delete_and_still_stores(
+    api: Api, github: GitHub
+) -> None:
+    github.fake.faults["delete"] = ["status:500"] * 4
+    env = _env(
+        X_CLIENT_SECRET=CLIENT_SECRET,
+        GH_TOKEN=github.fake.add_token("write"),
+        GITHUB_API_URL=github.url,
+    )
+    run = Run(
+        api, "--no-browser", "--retries", "0", "--repo", "owner/repo", "--secret", "X_RT", env=env
+    )
+    follow(run.url())
+    rc, out, err = run.finish()
+    assert rc == 0, err
+    (companion,) = re.findall(r"X_RT_WRITE_CHECK_[0-9A-F]{12}", err)
+    assert (
+        f"xbearer: warning: The write check's companion secret {companion} of owner/repo could "
+        "not be deleted (GitHub answered HTTP 500): delete it in the repository's settings"
+    ) in err
+    assert github.fake.secret(companion) == "write check by xbearer"
+    assert out == "Stored the refresh token in the secret X_RT of owner/repo.\n"
+    assert github.fake.secret("X_RT") in api.fake.oauth2.valid_refresh_tokens()
+    _assert_clean(err, api, github)
+
+
 def test_github_token_comes_from_github_token_too(api: Api, github: GitHub) -> None:
     env = _env(
         X_CLIENT_SECRET=CLIENT_SECRET,

@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -25,13 +25,54 @@ from .client import request_token
 from .errors import CLI_TERMS, ActionError, InputError, Terms
 
 if TYPE_CHECKING:
-    from .github import SecretStore
+    from .github import SecretStore, WriteCheck
 
 KEY_VAR, SECRET_VAR = "X_API_KEY", "X_API_SECRET"
 CLIENT_SECRET_VAR, PASSPHRASE_VAR = "X_CLIENT_SECRET", "X_PASSPHRASE"
 GITHUB_TOKEN_VARS = ("GH_TOKEN", "GITHUB_TOKEN")
 MAX_SEALED = 64 * 1024  # far more than any sealed token
 _PACKAGES = {"nacl": "pynacl", "oauthlib": "oauthlib"}  # what to install for a missing module
+
+
+def _renamed(terms: Terms, names: Mapping[str, str], **words: str) -> Terms:
+    """The same words, with some settings called otherwise: built once, at import."""
+    return replace(terms, names={**terms.names, **names}, **words)
+
+
+def _typed(key: bool, secret: bool) -> Terms:
+    """xbearer's words when the API key or secret (or both) was typed at the prompt."""
+    names = {
+        "api-key": "the API key you typed" if key else KEY_VAR,
+        "api-secret": "the API secret key you typed" if secret else SECRET_VAR,
+    }
+    both = "the API key and API secret key you typed"
+    credentials = both if key and secret else f"{names['api-key']} and {names['api-secret']}"
+    return _renamed(CLI_TERMS, names, credentials=credentials)
+
+
+# The words of each command, for each place a secret came from (a variable or a prompt).
+TOKEN_TERMS = {
+    (key, secret): _typed(key, secret) for key in (False, True) for secret in (False, True)
+}
+AUTHORIZE_TERMS = _renamed(
+    CLI_TERMS,
+    {
+        "client-id": "--client-id",
+        "client-secret": CLIENT_SECRET_VAR,
+        "authorize-url": "--authorize-url",
+        "refresh-token-secret-name": "--secret",
+    },
+    # The credential xbearer authorize reads from the environment is the client secret
+    # (a GitHub token is named by the variable it came from: GITHUB_TOKEN_TERMS).
+    set_credentials="set it to the app's OAuth 2.0 Client Secret, or, for a public client, "
+    "leave it unset and do not give --confidential.",
+)
+TYPED_CLIENT_SECRET_TERMS = _renamed(
+    AUTHORIZE_TERMS, {"client-secret": "the client secret you typed"}
+)
+GITHUB_TOKEN_TERMS = {
+    var: _renamed(AUTHORIZE_TERMS, {"github-token": var}) for var in GITHUB_TOKEN_VARS
+}
 
 
 def _text(*paragraphs: str) -> str:
@@ -311,7 +352,7 @@ def _token(args: argparse.Namespace) -> int:
     hint = CLI_TERMS.set_credentials
     key, key_typed = _secret(KEY_VAR, "API key", ask=tty, hint=hint)
     secret, secret_typed = _secret(SECRET_VAR, "API secret key", ask=tty, hint=hint)
-    terms = _typed_terms(key_typed, secret_typed)
+    terms = TOKEN_TERMS[key_typed, secret_typed]
     raw = {
         "api-key": key,
         "api-secret": secret,
@@ -331,21 +372,6 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
-def _typed_terms(key_typed: bool, secret_typed: bool) -> Terms:
-    """The CLI's words, naming what was typed at the prompt as typed, not as a variable."""
-    names = dict(CLI_TERMS.names)
-    if key_typed:
-        names["api-key"] = "the API key you typed"
-    if secret_typed:
-        names["api-secret"] = "the API secret key you typed"
-    credentials = (
-        "the API key and API secret key you typed"
-        if key_typed and secret_typed
-        else f"{names['api-key']} and {names['api-secret']}"
-    )
-    return replace(CLI_TERMS, names=names, credentials=credentials)
-
-
 def _common(inputs: config.Inputs, terms: Terms) -> config.CommonSettings:
     return config.load(
         inputs,
@@ -355,18 +381,6 @@ def _common(inputs: config.Inputs, terms: Terms) -> config.CommonSettings:
         terms=terms,
         notify=_say,
     )
-
-
-AUTHORIZE_TERMS = replace(
-    CLI_TERMS,
-    names={
-        **CLI_TERMS.names,
-        "client-id": "--client-id",
-        "client-secret": CLIENT_SECRET_VAR,
-        "authorize-url": "--authorize-url",
-        "refresh-token-secret-name": "--secret",
-    },
-)
 
 
 def _authorize(args: argparse.Namespace) -> int:
@@ -396,12 +410,8 @@ def _authorize(args: argparse.Namespace) -> int:
     authorize_url = config.parse_api_url(
         args.authorize_url.strip(), terms, "authorize-url", authorize.AUTHORIZE_URL
     )
-    store = _store(args, common) if args.repo else None
     # Before the browser: a token that cannot write the secret fails here, not after.
-    check = store.check_writable(store.public_key()) if store else None
-    if store and check and (warning := check.warning(store.repository)):
-        _say(f"warning: {warning}")
-    key = check.key if check else None
+    destination = _checked_store(args, common) if args.repo else None
     request = authorize.Request(
         oauth2.Client(client_id, client_secret),
         scopes,
@@ -424,9 +434,10 @@ def _authorize(args: argparse.Namespace) -> int:
         )
     else:
         _say(f"warning: {approved}: check which account approved in X's connected apps.")
-    if store is not None and key is not None:
+    if destination is not None:
+        store, check = destination
         try:
-            store.store(tokens.refresh_token, key)
+            store.store(tokens.refresh_token, check.key)
         except ActionError as exc:
             raise ActionError(
                 f"{exc.message} The refresh token was neither stored nor shown: fix that, then "
@@ -457,21 +468,25 @@ def _client_secret(confidential: bool) -> str | None:
     value = os.environ.get(CLIENT_SECRET_VAR)
     if value is None and not confidential:
         return None
-    hint = (
-        "set it to the app's OAuth 2.0 Client Secret, or, for a public client, leave it unset "
-        "and do not give --confidential."
-    )
+    hint = AUTHORIZE_TERMS.set_credentials
     secret, typed = _secret(
         CLIENT_SECRET_VAR, "client secret", ask=confidential and _terminal(), hint=hint
     )
-    name = "the client secret you typed" if typed else CLIENT_SECRET_VAR
-    terms = replace(
-        AUTHORIZE_TERMS,
-        names={**AUTHORIZE_TERMS.names, "client-secret": name},
-        set_credentials=hint,
-    )
+    terms = TYPED_CLIENT_SECRET_TERMS if typed else AUTHORIZE_TERMS
     config.check_secret("client-secret", secret.strip(), terms)
     return secret.strip()
+
+
+def _checked_store(
+    args: argparse.Namespace, common: config.CommonSettings
+) -> tuple[SecretStore, WriteCheck]:
+    """The secret to store the refresh token in, proven writable, with the key that worked;
+    a companion secret the check left behind is a warning."""
+    store = _store(args, common)
+    check = store.check_writable(store.public_key())
+    if warning := check.warning(store.repository):
+        _say(f"warning: {warning}")
+    return store, check
 
 
 def _store(args: argparse.Namespace, common: config.CommonSettings) -> SecretStore:
@@ -496,7 +511,7 @@ def _store(args: argparse.Namespace, common: config.CommonSettings) -> SecretSto
             f"{said}: --repo stores the refresh token with a GitHub token from one of them, "
             f"which {github.PERMISSION_CLI}"
         )
-    terms = replace(AUTHORIZE_TERMS, names={**AUTHORIZE_TERMS.names, "github-token": var})
+    terms = GITHUB_TOKEN_TERMS[var]
     token = os.environ[var].strip()
     return github.secret_store(
         place, token, common, os.environ, terms, permission=github.PERMISSION_CLI
@@ -505,7 +520,7 @@ def _store(args: argparse.Namespace, common: config.CommonSettings) -> SecretSto
 
 def _unseal(args: argparse.Namespace) -> int:
     """The plaintext of a sealed value, alone on standard output."""
-    from .sealing import CLI_WORDS, check_sealed, unseal
+    from .sealing import check_sealed, unseal
 
     sealed = args.sealed if args.sealed is not None else _read_sealed()
     if not sealed.strip():
@@ -513,7 +528,7 @@ def _unseal(args: argparse.Namespace) -> int:
             "No sealed value: give it as the argument, or on standard input (such as "
             "xbearer unseal < sealed.txt)."
         )
-    check_sealed(sealed, CLI_WORDS)  # before anybody is asked for a passphrase
+    check_sealed(sealed, CLI_TERMS)  # before anybody is asked for a passphrase
     passphrase, _ = _secret(
         PASSPHRASE_VAR,
         "passphrase",
@@ -523,7 +538,7 @@ def _unseal(args: argparse.Namespace) -> int:
     )
     if not passphrase.strip():  # the passphrase rule strips it: nothing would be left
         raise InputError(f"{PASSPHRASE_VAR} is blank: set it to the passphrase itself.")
-    print(unseal(sealed, passphrase, CLI_WORDS))
+    print(unseal(sealed, passphrase, CLI_TERMS))
     return 0
 
 

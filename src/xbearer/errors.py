@@ -35,12 +35,21 @@ def clean(text: str, secrets: Iterable[str] = (), limit: int = 200) -> str:
 
 @dataclass(frozen=True)
 class Terms:
-    """How a user sets each setting and what to tell them, where the code runs."""
+    """How a user sets each setting and what to tell them, where the code runs: the
+    action's inputs, or the command line's options and variables. One set of words for
+    every message, a sealed value's (sealing.py) among them."""
 
     set_credentials: str
     later: str
     network: str
     workspace: str
+    sealed: str  # what the user calls a sealed value
+    not_sealed: str  # the subject of "... is not a sealed value"
+    sealed_unchanged: str  # what to pass instead of a malformed sealed value
+    sealed_whole: str  # what to pass instead of a truncated one
+    reader: str  # this program, for a sealed value of a version it cannot read
+    versions: str  # how to read a sealed value of another version
+    key_hint: str  # which passphrase opens a sealed value
     names: Mapping[str, str] = field(default_factory=dict)
     credentials: str = "api-key and api-secret"  # the app's key and secret, as the user gave them
 
@@ -55,6 +64,13 @@ ACTION_TERMS = Terms(
     later="re-run the job later",
     network="the runner's network",
     workspace="the workspace",
+    sealed="sealed-bearer",
+    not_sealed="sealed-bearer",
+    sealed_unchanged="the sealed-bearer output of the minting job unchanged",
+    sealed_whole="the whole sealed-bearer output",
+    reader="this version of the action",
+    versions="use the same action version in both jobs",
+    key_hint="use the one the minting job used",
 )
 CLI_TERMS = Terms(
     set_credentials="set X_API_KEY and X_API_SECRET in the environment, or run xbearer in a "
@@ -62,6 +78,13 @@ CLI_TERMS = Terms(
     later="try again later",
     network="this machine's network",
     workspace="the current directory",
+    sealed="the sealed value",
+    not_sealed="the value given",
+    sealed_unchanged="the value exactly as the action gave it",
+    sealed_whole="all of it, exactly as the action gave it",
+    reader="this version of xbearer",
+    versions="install the xbearer of the action's version",
+    key_hint="use the passphrase the workflow sealed it with",
     credentials="X_API_KEY and X_API_SECRET",
     names={
         "api-key": "X_API_KEY",

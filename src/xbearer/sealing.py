@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from nacl import bindings, exceptions, pwhash, utils
 
-from .errors import ActionError
+from .errors import ACTION_TERMS, ActionError, Terms
 
 VERSION = "v2"
 KINDS = ("app", "user", "refresh")  # an app-only token, a user access token, a refresh token
@@ -32,39 +32,6 @@ _SEALED = re.compile(r"(v\d+)\.([A-Za-z0-9_-]+)")
 
 class SealError(ActionError):
     """A sealed value that cannot be opened; the message says why."""
-
-
-@dataclass(frozen=True)
-class Words:
-    """How a sealed value is spoken of where the code runs, and where a good one is."""
-
-    value: str  # what the user calls it
-    not_sealed: str  # the subject of "... is not a sealed value"
-    unchanged: str  # what to pass instead of a malformed value
-    whole: str  # what to pass instead of a truncated one
-    reader: str  # this program, for a version it cannot read
-    versions: str  # how to read a value of another version
-    key_hint: str  # which passphrase opens it
-
-
-ACTION_WORDS = Words(
-    value="sealed-bearer",
-    not_sealed="sealed-bearer",
-    unchanged="the sealed-bearer output of the minting job unchanged",
-    whole="the whole sealed-bearer output",
-    reader="this version of the action",
-    versions="use the same action version in both jobs",
-    key_hint="use the one the minting job used",
-)
-CLI_WORDS = Words(
-    value="the sealed value",
-    not_sealed="the value given",
-    unchanged="the value exactly as the action gave it",
-    whole="all of it, exactly as the action gave it",
-    reader="this version of xbearer",
-    versions="install the xbearer of the action's version",
-    key_hint="use the passphrase the workflow sealed it with",
-)
 
 
 def passphrase_bytes(passphrase: str) -> bytes:
@@ -121,25 +88,25 @@ def seal(token: str, passphrase: str, kind: str = "app") -> str:
     return f"{VERSION}.{base64.urlsafe_b64encode(blob + _sum(blob)).decode().rstrip('=')}"
 
 
-def unseal(sealed: str, passphrase: str, words: Words = ACTION_WORDS) -> str:
-    """The token in a value made by seal(); SealError says, in `words`, what is wrong."""
-    return open_sealed(sealed, passphrase, words).value
+def unseal(sealed: str, passphrase: str, terms: Terms = ACTION_TERMS) -> str:
+    """The token in a value made by seal(); SealError says, in `terms`, what is wrong."""
+    return open_sealed(sealed, passphrase, terms).value
 
 
-def check_sealed(sealed: str, words: Words = ACTION_WORDS) -> bytes:
+def check_sealed(sealed: str, terms: Terms = ACTION_TERMS) -> bytes:
     """The bytes of a well-formed sealed value, checked without the passphrase (so that
     a value that is not one is refused before anybody is asked for it)."""
-    value = words.value
+    value = terms.sealed
     match = _SEALED.fullmatch(sealed.strip())
     if not match:
         raise SealError(
-            f"{words.not_sealed} is not a sealed value (it should start with '{VERSION}.'): "
-            f"pass {words.unchanged}."
+            f"{terms.not_sealed} is not a sealed value (it should start with '{VERSION}.'): "
+            f"pass {terms.sealed_unchanged}."
         )
     version, text = match.groups()
     if version != VERSION:
         raise SealError(
-            f"{value} has version {version}; {words.reader} reads {VERSION}: {words.versions}."
+            f"{value} has version {version}; {terms.reader} reads {VERSION}: {terms.versions}."
         )
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
@@ -147,16 +114,16 @@ def check_sealed(sealed: str, words: Words = ACTION_WORDS) -> bytes:
         raise SealError(f"{value} is truncated or altered: its encoding is broken.") from None
     blob, total = raw[:-SUM], raw[-SUM:]
     if len(raw) < SALT + CHECK + NONCE + TAG + 1 + SUM:
-        raise SealError(f"{value} is truncated: pass {words.whole}.")
+        raise SealError(f"{value} is truncated: pass {terms.sealed_whole}.")
     if not hmac.compare_digest(_sum(blob), total):
         raise SealError(f"{value} is truncated or altered: its checksum does not match.")
     return blob
 
 
-def open_sealed(sealed: str, passphrase: str, words: Words = ACTION_WORDS) -> Sealed:
-    """Decrypt a value made by seal(); SealError says, in `words`, what is wrong with it."""
-    value = words.value
-    blob = check_sealed(sealed, words)
+def open_sealed(sealed: str, passphrase: str, terms: Terms = ACTION_TERMS) -> Sealed:
+    """Decrypt a value made by seal(); SealError says, in `terms`, what is wrong with it."""
+    value = terms.sealed
+    blob = check_sealed(sealed, terms)
     salt, check = blob[:SALT], blob[SALT : SALT + CHECK]
     key, expected = _derive(passphrase, salt)
     if not hmac.compare_digest(check, expected):
@@ -164,7 +131,7 @@ def open_sealed(sealed: str, passphrase: str, words: Words = ACTION_WORDS) -> Se
         # tells that. An altered salt derives another key, as a wrong passphrase does.
         if _decrypt(blob, expected, key) is not None:
             raise SealError(f"{value} was tampered with: its check was altered.")
-        raise SealError(f"Wrong passphrase for {value}: {words.key_hint}.")
+        raise SealError(f"Wrong passphrase for {value}: {terms.key_hint}.")
     plain = _decrypt(blob, check, key)
     if plain is None:
         raise SealError(f"{value} was tampered with: it fails authentication.")
