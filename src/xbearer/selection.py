@@ -18,7 +18,14 @@ from .handoff import Handoff
 from .modes import Mode
 from .user_context import ClientRevoker, UserContext
 
-MODES: tuple[type[Mode], ...] = (Handoff, UserContext, AppOnly)
+# Each mode and the inputs that choose it, first match first; the last, which no input
+# chooses, is the default. A new mode is a line here (and one in EXCLUDED if it has to).
+CHOSEN_BY: dict[type[Mode], tuple[str, ...]] = {
+    Handoff: ("sealed-bearer",),
+    UserContext: UserContext.inputs,
+    AppOnly: (),
+}
+MODES = tuple(CHOSEN_BY)
 INPUTS = tuple(dict.fromkeys((*config.INPUTS, *(name for m in MODES for name in m.inputs))))
 SECRET_INPUTS = (*config.SECRET_INPUTS, *(name for m in MODES for name in m.secret_inputs))
 
@@ -45,24 +52,19 @@ def derived_secrets(inputs: Inputs) -> list[str]:
 
 
 def select(inputs: Inputs, common: CommonSettings) -> type[Mode]:
-    """The mode the inputs choose, before its inputs are checked.
+    """The mode the inputs choose (CHOSEN_BY), before its inputs are checked.
 
-    sealed-bearer: a later job's (which needs the passphrase that opens it). A passphrase
-    with nothing to mint from, or with invalidate, is a later job's too, whose
-    sealed-bearer did not arrive: its mode says so. Any user-context input: that mode.
-    Else app-only.
+    sealed-bearer needs the passphrase that opens it. A passphrase with nothing to mint
+    from, or with invalidate, is a later job's too, whose sealed-bearer did not arrive:
+    its mode says so.
     """
-    if inputs.get("sealed-bearer"):
-        if not common.passphrase:
-            raise InputError("sealed-bearer needs passphrase: the one the sealing job used.")
-        return Handoff
+    if inputs.get("sealed-bearer") and not common.passphrase:
+        raise InputError("sealed-bearer needs passphrase: the one the sealing job used.")
     minting = inputs.any(user_context.SOURCE)
     credentials = inputs.any((*AppOnly.keys, *ClientRevoker.inputs))
     if common.passphrase and not minting and (common.invalidate or not credentials):
         return Handoff
-    if inputs.any(UserContext.inputs):
-        return UserContext
-    return AppOnly
+    return next((mode for mode, names in CHOSEN_BY.items() if inputs.any(names)), MODES[-1])
 
 
 def load(inputs: Inputs, common: CommonSettings, environ: Mapping[str, str], terms: Terms) -> Mode:
