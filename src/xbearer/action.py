@@ -58,7 +58,8 @@ class _Cancellation:
 
     @staticmethod
     def log_and_exit_status(exc: _Cancelled, what: str) -> int:
-        """Say so in one line; the exit status of a process ended by that signal."""
+        """Log the cancellation in one line; return the exit status of a process ended by
+        that signal."""
         after = f" {exc.after}" if exc.after else ""
         core.info(f"The step was cancelled ({signal.Signals(exc.signum).name}){after}: {what}")
         return 128 + exc.signum

@@ -43,7 +43,8 @@ class Mode(Protocol):
     """
 
     kind: ClassVar[str]  # the mode, for the debug log
-    inputs: ClassVar[tuple[str, ...]]  # the inputs it reads, besides config.INPUTS
+    # The inputs it adds to config.INPUTS (a later job also reads those of what revokes).
+    inputs: ClassVar[tuple[str, ...]]
     secret_inputs: ClassVar[tuple[str, ...]]  # those whose values are secrets, masked first
     seals: ClassVar[bool]  # whether its token is sealed (with passphrase) for later jobs
 
