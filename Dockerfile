@@ -15,24 +15,26 @@ FROM ${BASE} AS build
 # console scripts). Then the tree of the final image: the interpreter the entry
 # points name, the standard library, the packages, the shared libraries they
 # load, the files glibc and OpenSSL read at start, licences (see the script).
-# One step, one copy: each step costs a container or a layer; the install runs
-# while the script copies the interpreter's part.
-COPY requirements.txt scripts/image_tree.py /usr/local/share/xbearer/
+# Then the bytecode of what the packages load, in place of its source (see
+# scripts/image_bytecode.py). One step, one copy: each step costs a container or
+# a layer; the install runs while the script copies the interpreter's part.
+COPY requirements.txt scripts/image_tree.py scripts/image_bytecode.py /usr/local/share/xbearer/
 RUN /usr/local/bin/python -I -S /usr/local/share/xbearer/image_tree.py /rootfs -- sh -c ' \
         python -m pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
             --no-compile --require-hashes --no-deps --only-binary=:all: \
             --target /app/lib -r /usr/local/share/xbearer/requirements.txt \
-        && rm -rf /app/lib/tests /app/lib/bin'
-# Last, so a source change rebuilds only these layers: src/bin and src/xbearer,
-# and the bytecode of what the action's modes load (see the script), in /late.
-COPY scripts/image_bytecode.py src/ /app/
-RUN /usr/local/bin/python -I -S /app/image_bytecode.py /late \
-    && cp -a /app/bin /app/xbearer /late/app/
+        && rm -rf /app/lib/tests /app/lib/bin' \
+    && /usr/local/bin/python -I -S /usr/local/share/xbearer/image_bytecode.py --packages /rootfs
 
 FROM scratch
 # No USER: GitHub runs container actions as root so they can write the
 # workspace and the file-command files. No ENV either: the entry points run
 # Python isolated (-I: a job's PYTHONPATH cannot reach in) and set their path.
 COPY --from=build /rootfs/ /
-COPY --from=build /late/ /
+# Last, so a source change rebuilds only these small layers: src/bin and
+# src/xbearer straight from the context, and the bytecode of what the modes load
+# beyond the packages' (see the script, which stays here: 8 kB), by the image's
+# own interpreter (no shell needed).
+COPY scripts/image_bytecode.py src/ /app/
+RUN ["/usr/local/bin/python", "-I", "-S", "-B", "/app/image_bytecode.py", "/"]
 ENTRYPOINT ["/app/bin/main"]
