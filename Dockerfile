@@ -24,7 +24,8 @@ RUN /usr/local/bin/python -I -S /usr/local/share/xbearer/image_tree.py /rootfs -
             --no-compile --require-hashes --no-deps --only-binary=:all: \
             --target /app/lib -r /usr/local/share/xbearer/requirements.txt \
         && rm -rf /app/lib/tests /app/lib/bin' \
-    && /usr/local/bin/python -I -S /usr/local/share/xbearer/image_bytecode.py --packages /rootfs
+    && /usr/local/bin/python -I -S /usr/local/share/xbearer/image_bytecode.py --packages /rootfs \
+    && rm -rf /app
 
 FROM scratch
 # No USER: GitHub runs container actions as root so they can write the
