@@ -36,7 +36,7 @@ FROM scratch
 COPY --from=build /rootfs/ /
 # Last, so a source change rebuilds only these small layers: src/bin and
 # src/xbearer straight from the context, and the bytecode of what the modes load
-# beyond the packages' (see the script, which stays here: 8 kB), by the image's
+# beyond the packages' (see the script, which stays here: 9 kB), by the image's
 # own interpreter (no shell needed).
 COPY scripts/image_bytecode.py src/ /app/
 RUN ["/usr/local/bin/python", "-I", "-S", "-B", "/app/image_bytecode.py", "/"]

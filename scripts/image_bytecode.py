@@ -93,8 +93,8 @@ def entry_points() -> set[str]:
 
 
 def packages() -> set[str]:
-    """The installed packages' top-level modules (what a dependency needs but no mode
-    loads is compiled too: a few modules)."""
+    """The installed packages' top-level modules, each to be imported: what none of the
+    modes loads among them (cffi's Python part) is compiled too, a few modules."""
     return {
         path.name.removesuffix(".py")
         for path in Path(PACKAGES).iterdir()
