@@ -1,12 +1,13 @@
 # The action's image: only what runs. The first stage (`build`) installs on the
-# base and assembles that tree in /rootfs, then the source and the bytecode of
-# what it loads in /late; the final stage is FROM scratch with both: no shell, no
+# base and assembles that tree in /rootfs, with the bytecode of what the packages
+# load in place of its source; the final stage is FROM scratch with that tree,
+# then the source and the bytecode of what the modes load beyond: no shell, no
 # package manager. The base is pinned
 # by digest (python:3.13-slim, Python 3.13.15 on Debian trixie, as of September
 # 2026; Dependabot moves it forward). Tests build on an offline stand-in:
 #   docker build --build-arg BASE=IMAGE .
-# To look inside, build the first stage, which keeps the shell and the tree:
-#   docker build --target build -t xbearer:debug . && docker run -it --entrypoint sh xbearer:debug
+# To look inside, put the image's files in a base that has a shell: see
+# CONTRIBUTING.md, "Inside the image".
 ARG BASE=python:3.13-slim@sha256:881d80734ee05dca6f7f42dcb080975652a53c7eda9ba1f03bb8da31aa6a6ec2
 FROM ${BASE} AS build
 # Dependencies, hash-locked, binary-only, without dependency resolution (so
@@ -15,24 +16,28 @@ FROM ${BASE} AS build
 # console scripts). Then the tree of the final image: the interpreter the entry
 # points name, the standard library, the packages, the shared libraries they
 # load, the files glibc and OpenSSL read at start, licences (see the script).
-# One step, one copy: each step costs a container or a layer; the install runs
-# while the script copies the interpreter's part.
-COPY requirements.txt scripts/image_tree.py /usr/local/share/xbearer/
+# Then the bytecode of what the packages load, in place of its source (see
+# scripts/image_bytecode.py). One step, one copy: each step costs a container or
+# a layer; the install runs while the script copies the interpreter's part, and
+# /app, now in the tree, is left out of this layer.
+COPY requirements.txt scripts/image_tree.py scripts/image_bytecode.py /usr/local/share/xbearer/
 RUN /usr/local/bin/python -I -S /usr/local/share/xbearer/image_tree.py /rootfs -- sh -c ' \
         python -m pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
             --no-compile --require-hashes --no-deps --only-binary=:all: \
             --target /app/lib -r /usr/local/share/xbearer/requirements.txt \
-        && rm -rf /app/lib/tests /app/lib/bin'
-# Last, so a source change rebuilds only these layers: src/bin and src/xbearer,
-# and the bytecode of what the action's modes load (see the script), in /late.
-COPY scripts/image_bytecode.py src/ /app/
-RUN /usr/local/bin/python -I -S /app/image_bytecode.py /late \
-    && cp -a /app/bin /app/xbearer /late/app/
+        && rm -rf /app/lib/tests /app/lib/bin' \
+    && /usr/local/bin/python -I -S /usr/local/share/xbearer/image_bytecode.py --packages /rootfs \
+    && rm -rf /app
 
 FROM scratch
 # No USER: GitHub runs container actions as root so they can write the
 # workspace and the file-command files. No ENV either: the entry points run
 # Python isolated (-I: a job's PYTHONPATH cannot reach in) and set their path.
 COPY --from=build /rootfs/ /
-COPY --from=build /late/ /
+# Last, so a source change rebuilds only these small layers: src/bin and
+# src/xbearer straight from the context, and the bytecode of what the modes load
+# beyond the packages' (see the script, which stays here: 9 kB), by the image's
+# own interpreter (no shell needed).
+COPY scripts/image_bytecode.py src/ /app/
+RUN ["/usr/local/bin/python", "-I", "-S", "-B", "/app/image_bytecode.py", "/"]
 ENTRYPOINT ["/app/bin/main"]

@@ -1,22 +1,29 @@
-"""Precompile what the action's modes load, into a tree of its own: bytecode only.
+"""Precompile what the action's modes load: bytecode only, in two passes.
 
-Run by the Dockerfile's first stage after the source is copied, with the interpreter
-and flags the entry points use: ``/usr/local/bin/python -I -S image_bytecode.py ROOT``.
-The real python:3.13-slim ships no bytecode, so whatever a run imports without it
-is compiled on every run; but compiling the whole standard library (about 3 s here)
-made the build far slower than a naive one, and the modes load about a quarter of it.
+Run with the interpreter and flags the entry points use. The real python:3.13-slim
+ships no bytecode, so whatever a run imports without it is compiled on every run;
+but compiling the whole standard library (about 3 s here) made the build far slower
+than a naive one, and the modes load about a quarter of it.
 
-So the interpreter is asked what the modes load: it imports what the entry points
-import, then, until nothing new comes, every module that loaded code of the action
-or of its packages imports inside a function (a mode's own: sealing, OAuth 1.0a,
-the secret store; the packages' own, such as requests' netrc) and every codec it
-names (idna's punycode), as the modes would on their way. The import system
-compiles each once, and a hook keeps its code: every loaded module with a source
-gets an unchecked-hash pyc (never compared with its source: nothing in the image
-changes it) at the path the import system reads, under ROOT; the action's own
-package is compiled whole. What no mode loads keeps its source only. The tests run
-every mode in the final image and check, with `docker diff`, that none compiles
-anything.
+So the interpreter is asked what loads: it imports, then, until nothing new comes,
+every module that loaded code under /app imports inside a function (a mode's own:
+sealing, OAuth 1.0a, the secret store; the packages' own, such as requests' netrc)
+and every codec it names (idna's punycode), as the modes would on their way. The
+import system compiles each once, and a hook keeps its code.
+
+- ``image_bytecode.py --packages ROOT``, in the first stage, on the tree in ROOT
+  (scripts/image_tree.py), before the source is there (so a source change does not
+  redo it): what the installed packages load, standard library included. Each
+  module is written as sourceless bytecode in place of its source in ROOT (fewer
+  bytes to copy; a traceback through them lacks source lines).
+- ``image_bytecode.py ROOT``, in the final image (ROOT /), after the source: what the
+  entry points import and what that loads beyond the first pass, each written as
+  an unchecked-hash pyc (never compared with its source: nothing in the image
+  changes it) at the path the import system reads, its source kept; the action's
+  own package is compiled whole.
+
+What no mode loads keeps its source only. The tests run every mode in the final
+image and check, with `docker diff`, that none compiles anything.
 """
 
 from __future__ import annotations
@@ -76,13 +83,30 @@ def _import(name: str) -> None:
         importlib.import_module(name)
 
 
-def load_modes() -> None:
-    """Import what the entry points import, then whatever loaded code of the action and
-    its packages imports, inside functions too, and the codecs it names, until nothing
-    new loads."""
-    for script in sorted(Path(ENTRY_POINTS).iterdir()):
-        for name in imports(script.read_text(), "", EVERY):
-            _import(name)
+def entry_points() -> set[str]:
+    """What the entry points import."""
+    return {
+        name
+        for script in sorted(Path(ENTRY_POINTS).iterdir())
+        for name in imports(script.read_text(), "", EVERY)
+    }
+
+
+def packages() -> set[str]:
+    """The installed packages' top-level modules, each to be imported: what none of the
+    modes loads among them (cffi's Python part) is compiled too, a few modules."""
+    return {
+        path.name.removesuffix(".py")
+        for path in Path(PACKAGES).iterdir()
+        if (path / "__init__.py").exists() or path.suffix == ".py"
+    }
+
+
+def load(names: set[str]) -> None:
+    """Import these, then whatever loaded code under /app imports, inside functions
+    too, and the codecs it names, until nothing new loads."""
+    for name in sorted(names):
+        _import(name)
     scanned: set[str] = set()
     while todo := [
         (name, path, module.__package__ or "")
@@ -131,26 +155,48 @@ class Compiled:
                 self.add(module.__file__ or "")
 
     def write(self, root: Path) -> None:
-        """Each as an unchecked-hash pyc (PEP 552) where the import system reads it."""
-        flags = (0b01).to_bytes(4, "little")  # hash-based, never checked against the source
+        """Each as an unchecked-hash pyc (PEP 552) where the import system reads it,
+        beside its source."""
         for path, (data, code) in self.code.items():
-            target = root / importlib.util.cache_from_source(path).lstrip("/")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            header = importlib.util.MAGIC_NUMBER + flags + importlib.util.source_hash(data)
-            target.write_bytes(header + marshal.dumps(code))
+            _write_pyc(root / importlib.util.cache_from_source(path).lstrip("/"), data, code)
+
+    def write_sourceless(self, root: Path) -> int:
+        """Each found in the tree in `root` as a pyc in place of its source (where the
+        import system loads bytecode without source); how many."""
+        written = 0
+        for path, (data, code) in self.code.items():
+            source = root / path.lstrip("/")
+            if source.is_file():
+                _write_pyc(source.with_suffix(".pyc"), data, code)
+                source.unlink()
+                written += 1
+        return written
+
+
+def _write_pyc(target: Path, data: bytes, code: CodeType) -> None:
+    flags = (0b01).to_bytes(4, "little")  # hash-based, never checked against the source
+    target.parent.mkdir(parents=True, exist_ok=True)
+    header = importlib.util.MAGIC_NUMBER + flags + importlib.util.source_hash(data)
+    target.write_bytes(header + marshal.dumps(code))
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or not (sys.flags.isolated and sys.flags.no_site):
-        raise SystemExit("usage: /usr/local/bin/python -I -S image_bytecode.py ROOT")
+    first = argv[1:2] == ["--packages"]
+    if len(argv) != 2 + first or not (sys.flags.isolated and sys.flags.no_site):
+        raise SystemExit("usage: /usr/local/bin/python -I -S image_bytecode.py [--packages] ROOT")
+    root = Path(argv[-1])
     sys.path[:0] = [PACKAGES, APP]  # as the entry points set it
-    sys.dont_write_bytecode = True  # nothing in the source tree: the pycs go under ROOT
+    sys.dont_write_bytecode = True  # the pycs are written below, as they must be
     compiled = Compiled()
-    load_modes()
+    load(packages() if first else entry_points())
     compiled.add_loaded_otherwise()
+    if first:
+        print(f"image_bytecode.py: {compiled.write_sourceless(root)} modules compiled")
+        return 0
     for path in sorted(Path(OWN).rglob("*.py")):
         compiled.add(str(path))
-    compiled.write(Path(argv[1]))
+    compiled.write(root)
+    print(f"image_bytecode.py: {len(compiled.code)} modules compiled")
     return 0
 
 

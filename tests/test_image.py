@@ -311,15 +311,13 @@ def test_no_mode_compiles_python_at_run_time(
 
 PROBE = """\
 ARG BASE
-ARG BUILD
 ARG FINAL
-FROM ${BUILD} AS build
 FROM ${FINAL} AS final
 FROM ${BASE}
 RUN apt-get update -qq \\
     && apt-get install -y -qq --no-install-recommends strace >/dev/null \\
     && rm -rf /var/lib/apt/lists/*
-COPY --from=build /app /app
+COPY --from=final /app /app
 COPY --from=final / /rootfs
 """
 # Run in the whole base: the entry point, recording the modules loaded when it exits.
@@ -385,12 +383,10 @@ def looked_for(trace: str, after: str | None = None) -> dict[str, bool]:
 def measured(
     image: str, ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Measure]:
-    """Each mode run under strace in the whole base (recording its modules) and in a
-    chroot of the final image's files."""
-    build = f"{IMAGE}-build"
-    ghrunner.build_image(build, BASE, target="build")
+    """Each mode run under strace in the whole base with the image's /app (recording its
+    modules) and in a chroot of the final image's files."""
     probe = f"{IMAGE}-probe"
-    args = [f"--build-arg={a}" for a in (f"BASE={BASE}", f"BUILD={build}", f"FINAL={image}")]
+    args = [f"--build-arg={a}" for a in (f"BASE={BASE}", f"FINAL={image}")]
     done = subprocess.run(
         ["docker", "build", "-q", "--network", "host", "-t", probe, *args, "-"],
         input=PROBE,
@@ -412,7 +408,11 @@ def measured(
         missing = [
             path
             for path, found in in_final.items()
-            if not found and in_whole.get(path) and not path.startswith(PROVIDED)
+            if not found
+            and in_whole.get(path)
+            and not path.startswith(PROVIDED)
+            # a source the final image ships as bytecode in its place, which was loaded
+            and not (path.endswith(".py") and in_final.get(path + "c"))
         ]
         modules = ast.literal_eval((ws / "modules.txt").read_text())
         results[name] = Measure(modules, step.imports, sorted(in_final), missing)
@@ -449,7 +449,8 @@ def test_every_module_any_mode_imports_imports_in_the_final_image(
     assert len(every) > 200  # the interpreter's own start alone imports dozens
     # A few names are registered by an extension module as it loads (cffi's and
     # Cython's), and import by name nowhere: they come with the module that made them.
-    registered = _unimportable(f"{IMAGE}-build", every)
+    # The whole base with the image's /app (the probe image) says which.
+    registered = _unimportable(f"{IMAGE}-probe", every)
     assert len(registered) < 10, registered
     failed = _unimportable(image, every)
     users = {f: [n for n, m in measured.items() if f in m.modules] for f in failed}
@@ -483,6 +484,8 @@ for top, dirs, files in os.walk("/"):
         if name.endswith(".py") and kind == "f":
             pyc = importlib.util.cache_from_source(path)
             flags = open(pyc, "rb").read(8)[4:].hex() if os.path.exists(pyc) else "none"
+        elif name.endswith(".pyc") and kind == "f" and os.path.basename(top) != "__pycache__":
+            flags = open(path, "rb").read(8)[4:].hex()
         print(kind, path, flags)
 """
 
@@ -490,7 +493,8 @@ for top, dirs, files in os.walk("/"):
 @pytest.fixture(scope="module")
 def listing(image: str) -> tuple[str, dict[str, tuple[str, str]]]:
     """The standard library's directory, and every path in the final image: its kind
-    (f, d, l) and, for a Python source, its bytecode's flags (01000000: unchecked hash)."""
+    (f, d, l) and, for a Python source, its bytecode's flags (01000000: unchecked hash),
+    for sourceless bytecode (a .pyc outside __pycache__), its own."""
     python = ["docker", "run", "--rm", "--network", "none", "--entrypoint", PYTHON, image]
     lines = subprocess.run(
         [*python, "-IBSc", LIST], capture_output=True, text=True, check=True
@@ -525,14 +529,39 @@ def test_the_final_image_holds_unchecked_bytecode_only_for_what_the_modes_load(
     # rest of the standard library keeps its source only: compiling it all made the
     # build slower than a naive one.
     stdlib, paths = listing
-    sources = {path: flags for path, (kind, flags) in paths.items() if flags}
+    sources = {p: flags for p, (kind, flags) in paths.items() if flags and p.endswith(".py")}
+    sourceless = {p: flags for p, (kind, flags) in paths.items() if flags and p.endswith(".pyc")}
     compiled = {path: flags for path, flags in sources.items() if flags != "none"}
     assert [p for p in compiled if p.startswith("/app/xbearer/")]
-    assert f"{stdlib}/json/decoder.py" in compiled and f"{stdlib}/argparse.py" not in compiled
-    stale = {path: flags for path, flags in compiled.items() if flags != "01000000"}
+    assert f"{stdlib}/json/decoder.pyc" in sourceless and f"{stdlib}/argparse.py" in sources
+    assert f"{stdlib}/argparse.py" not in compiled and f"{stdlib}/argparse.pyc" not in sourceless
+    bytecode = {**compiled, **sourceless}
+    stale = {path: flags for path, flags in bytecode.items() if flags != "01000000"}
     assert not stale, f"bytecode that is not unchecked-hash: {sorted(stale)[:20]}"
-    in_stdlib = [p for p in sources if p.startswith(stdlib + "/")]
-    assert len([p for p in in_stdlib if p in compiled]) < len(in_stdlib) / 2
+    modules = {p.removesuffix("c") for p in [*sources, *sourceless] if p.startswith(stdlib + "/")}
+    loaded = {p.removesuffix("c") for p in bytecode if p.startswith(stdlib + "/")}
+    assert len(loaded) < len(modules) / 2
+
+
+def test_the_packages_ship_bytecode_in_place_of_source_and_the_action_its_source(
+    listing: tuple[str, dict[str, tuple[str, str]]],
+) -> None:
+    # What the packages load is compiled before the source comes (a source change does
+    # not redo it), without the source it came from: fewer bytes to copy.
+    stdlib, paths = listing
+    packages = ("/app/lib/requests/__init__", "/app/lib/urllib3/connectionpool")
+    for module in (*packages, f"{stdlib}/http/client", f"{stdlib}/json/decoder"):
+        assert f"{module}.pyc" in paths and f"{module}.py" not in paths
+    both = [p for p in paths if p.endswith(".pyc") and p.removesuffix("c") in paths]
+    assert not both, f"sourceless bytecode beside its source: {both[:20]}"
+    # The action keeps its source (its tracebacks keep their lines), compiled beside it.
+    own = {p.stem for p in (ghrunner.ROOT / "src" / "xbearer").glob("*.py")}
+    assert {f"/app/xbearer/{name}.py" for name in own} <= paths.keys()
+    assert not [
+        p
+        for p in paths
+        if p.startswith("/app/xbearer/") and p.endswith(".pyc") and "/__pycache__/" not in p
+    ]
 
 
 def test_the_final_image_has_a_writable_tmp_and_resolves_localhost(image: str) -> None:

@@ -84,3 +84,34 @@ def test_what_loads_is_written_as_unchecked_hash_bytecode_the_import_system_uses
     importlib.invalidate_caches()
     again = importlib.import_module("probe_module_xb")
     assert module.ANSWER == again.ANSWER == 42
+
+
+def test_the_first_pass_puts_bytecode_in_place_of_each_source_and_it_loads_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SourceFileLoader, "source_to_code", SourceFileLoader.source_to_code)
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    source = tmp_path / "base" / "sourceless_xb" / "__init__.py"
+    source.parent.mkdir(parents=True)
+    source.write_text("ANSWER = 42\n")
+    compiled = image_bytecode.Compiled()
+    compiled.add(str(source))
+    missing = tmp_path / "base" / "not_in_the_tree_xb.py"
+    missing.write_text("ANSWER = 0\n")
+    compiled.add(str(missing))
+    # The tree mirrors the base's paths under its root; what it lacks is not written.
+    tree = tmp_path / "root"
+    copy = tree / str(source).lstrip("/")
+    copy.parent.mkdir(parents=True)
+    copy.write_text(source.read_text())
+
+    assert compiled.write_sourceless(tree) == 1
+    assert not copy.exists()
+    pyc = copy.with_suffix(".pyc")
+    assert pyc.read_bytes()[4:8] == b"\x01\x00\x00\x00"  # hash-based, unchecked
+    # The import system loads it with no source beside it.
+    monkeypatch.syspath_prepend(str(copy.parent.parent))
+    monkeypatch.delitem(sys.modules, "sourceless_xb", raising=False)
+    module = importlib.import_module("sourceless_xb")
+    monkeypatch.delitem(sys.modules, "sourceless_xb")
+    assert module.ANSWER == 42 and module.__file__ == str(pyc)
