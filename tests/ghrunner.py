@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import base64
+import fcntl
 import os
 import re
 import subprocess
@@ -173,7 +174,15 @@ def host_env() -> dict[str, str]:
 
 def build_image(tag: str, base: str, target: str | None = None) -> None:
     """Build the action's image (or a stage of it) from the Dockerfile on `base`; fail
-    with docker's output."""
+    with docker's output. Parallel test workers build one tag one at a time (a lock file
+    per tag): the first builds, the others find every layer cached."""
+    name = re.sub(r"[^\w.-]", "_", tag)
+    with (Path(tempfile.gettempdir()) / f"xbearer-build-{name}.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        _build(tag, base, target)
+
+
+def _build(tag: str, base: str, target: str | None) -> None:
     build = subprocess.run(
         [
             "docker",

@@ -34,3 +34,11 @@ def test_requirements_txt_is_requirements_in_compiled_with_hashes() -> None:
     assert _pins(compiled) == _pins((ROOT / "requirements.in").read_text())
     blocks = re.split(r"^(?=[A-Za-z0-9_.-]+==)", compiled, flags=re.M)[1:]
     assert all("--hash=sha256:" in block for block in blocks)
+
+
+def test_requirements_dev_txt_pins_every_tool_with_hashes() -> None:
+    compiled = (ROOT / "requirements-dev.txt").read_text()
+    blocks = re.split(r"^(?=[A-Za-z0-9_.-]+==)", compiled, flags=re.M)[1:]
+    pins = _pins(compiled)
+    assert {"pytest", "pytest-xdist", "pytest-cov", "coverage"} <= pins.keys()
+    assert all("--hash=sha256:" in block for block in blocks)

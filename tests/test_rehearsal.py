@@ -19,7 +19,8 @@ from actrun import assert_handoff, repo_copy, run_act
 from conftest import BASE, Api
 from testbed import Testbed
 
-pytestmark = pytest.mark.testbed
+# One worker runs them in turn: they share the session's testbed (one registry, one engine).
+pytestmark = [pytest.mark.testbed, pytest.mark.xdist_group("testbed")]
 
 
 def _pinned_copy(dest: Path, reference: str) -> Path:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 
 import pytest
+from nacl import bindings
+from nacl.exceptions import CryptoError
+from nacl.pwhash import argon2id
 
 from xbearer import sealing
 from xbearer.sealing import SealError, seal, unseal
@@ -124,5 +127,28 @@ def test_malformed_values(value: str, expected: str) -> None:
         unseal(value, PASS)
 
 
+def _opens_with_key_derived_at(sealed: str, opslimit: int, memlimit: int) -> bool:
+    """Whether an Argon2id key derived from PASS at this cost, here and not by the
+    sealing module, opens the sealed value (its check matches and it decrypts)."""
+    blob = bytes(_blob(sealed)[:-4])
+    salt, check, nonce, body = blob[:16], blob[16:24], blob[24:48], blob[48:]
+    out = argon2id.kdf(40, PASS.encode(), salt, opslimit=opslimit, memlimit=memlimit)
+    key, expected = out[:32], out[32:]
+    try:
+        plain = bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            body, b"v2" + salt + check + nonce, nonce, key
+        )
+    except CryptoError:
+        return False
+    return check == expected and plain == f"app:{TOKEN}".encode()
+
+
 def test_key_derivation_is_memory_hard() -> None:
     assert sealing.MEMLIMIT >= 64 * 1024 * 1024 and sealing.OPSLIMIT >= 3
+    # What seal() does, not only what it declares: the key that opens its value is
+    # Argon2id's at 64 MiB and 3 passes; a cheaper derivation (less memory, fewer
+    # passes) opens nothing.
+    sealed = seal(TOKEN, PASS)
+    assert _opens_with_key_derived_at(sealed, 3, 64 * 1024 * 1024)
+    assert not _opens_with_key_derived_at(sealed, 3, 32 * 1024 * 1024)
+    assert not _opens_with_key_derived_at(sealed, 2, 64 * 1024 * 1024)

@@ -1,9 +1,10 @@
-"""An attacker's review of the action: each test reproduced one finding and failed on
-the code as reviewed; its docstring says what was observed and what is expected.
+"""Safeguards for what a hostile or unlucky run meets: another run's rotation, a
+cancellation, X's or GitHub's odd answers, a later step steering the post step, secrets
+echoed back, a budget stretched. Each docstring says what happens without the safeguard.
 
 Everything runs over loopback against the fakes (tests/fake_x.py with its OAuth 2.0
 side, tests/fake_github.py); every run is leak-scanned (the `run` fixture, or `_scanned`).
-Where a finding needs X or GitHub to answer as the fakes do not by themselves, the
+Where a case needs X or GitHub to answer as the fakes do not by themselves, the
 fake's handler is wrapped for the one test (monkeypatch), in the test's own process.
 """
 
@@ -104,12 +105,12 @@ def _kept(api: Api, github: GitHub, result: ghrunner.Run) -> bool:
     return False
 
 
-# --- 1. HIGH: a run that starts with a refresh token another run has since rotated ----
+# --- A run holding a refresh token another run rotated leaves the secret as it is ---------
 def test_a_stale_run_does_not_overwrite_the_rotated_refresh_token(run, api: Api, github) -> None:
     """Two runs of the workflow read the secret (R0) when their jobs start. Run A
     refreshes, X rotates to R1 and A stores R1. Run B then "proves" it can write by
-    storing R0 over R1, and its refresh fails (X: R0 was used). Expected: the secret
-    still holds R1, the one X accepts. Observed: it holds R0, which X refuses; R1 is
+    storing R0 over R1, and its refresh fails (X: R0 was used). The behaviour: the secret
+    still holds R1, the one X accepts. Without it: it holds R0, which X refuses; R1 is
     stored nowhere and the account must be authorized again."""
     inputs = api.user_inputs(github)
     first = run(inputs)
@@ -129,7 +130,7 @@ def test_a_stale_run_does_not_overwrite_the_rotated_refresh_token(run, api: Api,
     )
 
 
-# --- 2. MEDIUM: a cancelled run after X rotated ----------------------------------------
+# --- A cancelled run keeps the refresh token X rotated ------------------------------------
 class _CancelWhen:
     """A `during` callback: SIGTERM the step once `ready()` holds."""
 
@@ -148,8 +149,8 @@ class _CancelWhen:
 def test_a_cancellation_while_storing_the_rotated_token_keeps_it(run, api: Api, github) -> None:
     """The run is cancelled (SIGTERM: a cancelled workflow, a job timeout, or
     concurrency's cancel-in-progress) after X rotated the refresh token, while the new
-    one is being stored. Expected: the rotated refresh token is kept (storing finishes,
-    or the rescue prints it sealed with passphrase). Observed: "The step was cancelled
+    one is being stored. The behaviour: the rotated refresh token is kept (storing finishes,
+    or the rescue prints it sealed with passphrase). Without it: "The step was cancelled
     (SIGTERM): nothing was output." The secret holds the used refresh token and the new
     one is gone."""
     github.fake.faults["put"] = ["ok", "stall:10"]  # GitHub never sees the second PUT
@@ -167,8 +168,8 @@ def test_a_cancellation_while_storing_the_rotated_token_keeps_it(run, api: Api, 
 def test_a_cancellation_during_the_refresh_waits_for_the_token_to_be_stored(
     run, api: Api, github: GitHub
 ) -> None:
-    """Cancelled while X has the refresh (X rotates, its answer is late). Observed: only
-    "nothing was output", the new refresh token lost. Expected (as fixed): cancellation
+    """Cancelled while X has the refresh (X rotates, its answer is late). Without it: only
+    "nothing was output", the new refresh token lost. The behaviour: cancellation
     waits from the refresh until the new token is stored, then the step stops, saying
     what it did; nothing is output."""
     api.fake.oauth2.faults = ["slow:3"]  # X rotates at once, answers 3 s later
@@ -183,7 +184,7 @@ def test_a_cancellation_during_the_refresh_waits_for_the_token_to_be_stored(
     assert result.files == {"OUTPUT": "", "ENV": "", "STATE": "", "STEP_SUMMARY": ""}
 
 
-# --- 3. MEDIUM: a 200 from X whose tokens fail validation, after X rotated ---------------
+# --- A 200 to a refresh: its new refresh token is kept, even when the rest fails ----------
 def _long_refresh_token(oauth2: fake_x_oauth2.OAuth2, status: int, body: dict[str, Any]):
     if status == 200:
         longer = base64.urlsafe_b64encode(os.urandom(900)).decode().rstrip("=")  # 1200 chars
@@ -211,8 +212,8 @@ def test_a_200_after_rotation_never_drops_the_new_refresh_token(
     """X answered 200 to the refresh, so it rotated: the old refresh token is dead. If
     the answer fails the action's checks (here a refresh token longer than the 1024
     characters allowed for a bearer token, or an access token that is not one), the new
-    refresh token is still the only key to the account. Expected: stored (a secret may
-    hold any string up to 48 KB), or shown sealed with passphrase. Observed: "X answered
+    refresh token is still the only key to the account. The behaviour: stored (a secret may
+    hold any string up to 48 KB), or shown sealed with passphrase. Without it: "X answered
     200 without usable tokens", the secret still holds the used token, nothing sealed,
     and no word that X rotated."""
     _wrap_exchange(monkeypatch, change)
@@ -237,7 +238,7 @@ def test_an_unusable_200_to_a_refresh_says_x_rotated(
     run, api: Api, github: GitHub, monkeypatch: pytest.MonkeyPatch, change
 ) -> None:
     """When a 200 cannot be read at all (over 64 KiB; not the documented shape), X has
-    rotated the refresh token all the same. Expected: the error says so (the stored
+    rotated the refresh token all the same. The behaviour: the error says so (the stored
     refresh token no longer works: authorize again), as for a lost answer. Observed:
     "sent more than 64 KiB (HTTP 200): check api-url" or "token_type is not 'bearer'",
     with no word about the refresh token, which the next run then finds dead."""
@@ -248,14 +249,14 @@ def test_an_unusable_200_to_a_refresh_says_x_rotated(
     assert said, error
 
 
-# --- 4. MEDIUM: GitHub's public key rotated between the proof and the store ------------
+# --- GitHub's public key rotated during the run: read again, the token stored -------------
 def test_a_public_key_rotated_during_the_run_does_not_lose_the_token(
     run, api: Api, github: GitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The public key is read once, before the proof write. If GitHub rotates the
     repository's key before the rotated refresh token is stored, that PUT is refused
     (422, "improperly encrypted secret"), never retried with a fresh key, and without
-    passphrase the error says the new refresh token is lost. Expected: read the key
+    passphrase the error says the new refresh token is lost. The behaviour: read the key
     again and store; the run succeeds."""
 
     def rotate_then_answer(oauth2, status, body):
@@ -270,12 +271,12 @@ def test_a_public_key_rotated_during_the_run_does_not_lose_the_token(
     assert stored
 
 
-# --- 5. MEDIUM: the rescue's advice names commands that do not exist ------------------
+# --- The commands the errors name exist and do what they say ------------------------------
 def test_the_commands_the_errors_name_exist(run, api: Api, github: GitHub) -> None:
     """When storing fails after X rotated, the error shows the refresh token sealed and
     says to recover it with `xbearer unseal` (and, without a passphrase, to run
     `xbearer authorize`); examples/post-as-account.yml sets up with `xbearer
-    authorize`. Expected: `xbearer unseal` prints the rescued token. Observed: the
+    authorize`. The behaviour: `xbearer unseal` prints the rescued token. Without it: the
     command line has no subcommands ("unrecognized arguments"), exit status 2."""
     github.fake.faults["put"] = ["ok", "status:401"]
     result = run(api.user_inputs(github, passphrase=PASS))
@@ -308,14 +309,14 @@ def test_the_commands_the_errors_name_exist(run, api: Api, github: GitHub) -> No
     assert rc == 0, "xbearer authorize does not exist"
 
 
-# --- 6. MEDIUM: a gateway's 5xx after X rotated is retried ------------------------------
+# --- A refresh that may have reached X is never sent again --------------------------------
 @pytest.mark.parametrize("status", ["502", "504"])
 def test_a_gateways_5xx_after_x_rotated_is_not_retried(run, api: Api, github, status) -> None:
     """user-context.md: "A 429 or 5xx answer means X did not rotate". A 502 or 504 from a
     gateway or proxy in front of X (the fake's lost-answer:CODE) comes after X rotated.
     The refresh is sent again with the used token, and the error blames another run
     ("used already, most likely by another run ... concurrency") instead of saying the
-    refresh may have reached X. Expected: one refresh only, for a 502/504 at least,
+    refresh may have reached X. The behaviour: one refresh only, for a 502/504 at least,
     and the "may have reached X" message."""
     api.fake.oauth2.faults = [f"lost-answer:{status}"]
     result = run(api.user_inputs(github))
@@ -331,7 +332,7 @@ def test_a_tls_failure_after_the_refresh_was_sent_is_not_called_unused(
     connection breaks at the TLS layer after the refresh was sent and X rotated (here:
     bytes that are no TLS record where the answer should be, as a broken middlebox
     sends), the error says "TLS handshake ... failed ... refresh-token was not used".
-    The next run finds it dead and is told another run used it. Expected: "may have
+    The next run finds it dead and is told another run used it. The behaviour: "may have
     reached X". (An SSLEOFError after sending would even be retried: _may_retry
     allows it whether or not the request is replayable.)"""
 
@@ -354,7 +355,7 @@ def test_a_tls_failure_after_the_refresh_was_sent_is_not_called_unused(
     assert said, error
 
 
-# --- 7. LOW: the user-context step runs for several budgets ------------------------------
+# --- A user-context step ends within its budget -------------------------------------------
 def test_a_user_context_step_ends_within_its_budget(run, api: Api, github: GitHub) -> None:
     """README: the budget, (retries + 1) x timeout + 20 s per retry, "bounds the whole
     step, whatever the server does: the step ends inside it with an ::error". In
@@ -378,14 +379,14 @@ def test_a_user_context_step_ends_within_its_budget(run, api: Api, github: GitHu
     assert ratio < 5.5, f"the step took {ratio:.1f} budgets"
 
 
-# --- 8. LOW: a sealed app-only token "revoked" as a user token ----------------------------
+# --- A sealed app-only token is never reported revoked as a user token --------------------
 def test_a_sealed_app_only_token_is_not_reported_revoked_by_the_oauth2_client(
     run, api: Api
 ) -> None:
     """The last job of a hand-off gives client-id/client-secret (a user token's revoker)
     for a token that was minted app-only. The post step calls /2/oauth2/revoke, which
     answers {"revoked": true} for any token (RFC 7009), and reports "Revoked the user
-    access token" while the app-only token stays live. Expected: the sealed value says
+    access token" while the app-only token stays live. The behaviour: the sealed value says
     which kind of token it holds, and the wrong revoker is an input error (or at least
     the post step does not claim a revocation)."""
     mint = run(api.inputs(passphrase=PASS))
@@ -411,7 +412,7 @@ def test_a_sealed_app_only_token_is_not_reported_revoked_by_the_oauth2_client(
     assert not (claimed and live), "the post step says revoked; the token is still live"
 
 
-# --- 9. MEDIUM: with invalidate off, a later step steers the post step ------------------
+# --- With invalidate off, no later step can make the post step send anything --------------
 def test_with_invalidate_off_a_later_step_cannot_steer_the_post_step(
     tls_api: Api, tmp_path: Path
 ) -> None:
@@ -425,7 +426,7 @@ def test_with_invalidate_off_a_later_step_cannot_steer_the_post_step(
     (Basic) sent through its proxy, trusting its CA: the route check SECURITY.md
     describes is bypassed. (A later step can also LD_PRELOAD into the post step, as
     SECURITY.md says; this needs no native code and breaks a documented guarantee.)
-    Expected: with invalidate off the post step sends nothing."""
+    The behaviour: with invalidate off the post step sends nothing."""
     from proxy import ConnectProxy
 
     inputs = tls_api.inputs()  # invalidate off: the main step saves no state
@@ -456,11 +457,11 @@ def test_with_invalidate_off_a_later_step_cannot_steer_the_post_step(
     )
 
 
-# --- 10. LOW: owner tokens silently ignored in a later job ---------------------------------
+# --- Owner tokens without invalidate are an input error in every job ----------------------
 def test_owner_tokens_without_invalidate_are_refused_in_a_later_job(run, api: Api) -> None:
     """In app-only mode access-token/access-token-secret without invalidate is an input
     error ("only used with invalidate: true"). With sealed-bearer they are accepted and
-    ignored without a word. Expected: the same input error."""
+    ignored without a word. The behaviour: the same input error."""
     sealed = seal(api.fake.token, PASS)
     result = run(
         {
@@ -474,7 +475,7 @@ def test_owner_tokens_without_invalidate_are_refused_in_a_later_job(run, api: Ap
     assert rc == 1, "accepted: access-token and access-token-secret were ignored"
 
 
-# --- 11. LOW: X's scope is echoed into the summary and an output unchecked ----------------
+# --- X's scope reaches no summary or output with a secret in it ---------------------------
 def test_a_scope_that_echoes_a_token_reaches_no_summary_or_output(
     run, api: Api, github: GitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -482,7 +483,7 @@ def test_a_scope_that_echoes_a_token_reaches_no_summary_or_output(
     cleaned of control characters but not of secrets. A hostile or broken answer that
     carries the new refresh token (or the client secret) in `scope` puts it into the
     job summary and an output other than `bearer`: the leak scanner (run fixture)
-    fails this test. Expected: secrets redacted from scope, or a scope that holds one
+    fails this test. The behaviour: secrets redacted from scope, or a scope that holds one
     refused."""
 
     def echo(oauth2, status, body):
@@ -499,7 +500,7 @@ def test_a_scope_that_echoes_a_token_reaches_no_summary_or_output(
     assert not leak, leak
 
 
-# --- 12. LOW: a Basic credential the action does not mask --------------------------------
+# --- The Basic credential sent is the one masked ------------------------------------------
 def test_an_echoed_client_basic_credential_is_never_shown(
     run, api: Api, github: GitHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -507,7 +508,7 @@ def test_an_echoed_client_basic_credential_is_never_shown(
     client's Basic credential, but requests sends base64(Latin-1 "id:secret"). For a
     client secret with a Latin-1 letter the credential on the wire is neither masked
     nor redacted, and an error body that echoes the Authorization header shows it in
-    the ::error annotation. Expected: the credential sent is the one masked."""
+    the ::error annotation. The behaviour: the credential sent is the one masked."""
     client_secret = fake_x_oauth2.CLIENT_SECRET[:-2] + "Çn"  # a Latin-1 letter
 
     def echo_header(oauth2, seen):
@@ -528,7 +529,7 @@ def test_a_client_secret_that_cannot_be_sent_is_an_input_error(
     """A client secret outside Latin-1 cannot go into requests' Basic header: the
     refresh fails in the worker with UnicodeEncodeError after the proof write, and the
     error says "The refresh may have reached X, which then rotated refresh-token",
-    though nothing was sent. Expected: an input error before any request (X's client
+    though nothing was sent. The behaviour: an input error before any request (X's client
     IDs and secrets are ASCII: base64url)."""
     secret = fake_x_oauth2.CLIENT_SECRET[:-2] + "€n"
     result = run(api.user_inputs(github, client_secret=secret))
@@ -537,7 +538,7 @@ def test_a_client_secret_that_cannot_be_sent_is_an_input_error(
     assert sent == 0 and "may have reached X" not in error, f"{sent} request(s); {error}"
 
 
-# --- 13. LOW: the README does not document user-context mode --------------------------------
+# --- The README documents user-context mode -----------------------------------------------
 def test_the_readme_documents_user_context_mode() -> None:
     """examples/post-as-account.yml says 'see the README, "Post as an account"'; the
     README had no such section, never said to set passphrase in this mode (as
@@ -553,13 +554,13 @@ def test_the_readme_documents_user_context_mode() -> None:
     assert section and not missing, f"section: {section}; not said to be masked: {missing}"
 
 
-# --- 14. LOW: the leak scanner's own failure shows the secrets ------------------------------
+# --- The leak scanner's report names secrets, never shows them ----------------------------
 def test_a_leak_found_by_the_scanner_is_reported_without_the_secrets() -> None:
     """assert_no_leak names the secret, never its value, in its message; but pytest's
     report of a failure shows each frame's arguments, and the scanner's frame holds
     `tokens` (and `result`, whose log and inputs hold every secret); the run fixture's
     frame holds `inputs`. So the one failure that finds a leak prints every secret of
-    the run in clear (seen in this file's scope test). Expected: the report holds no
+    the run in clear (seen in this file's scope test). The behaviour: the report holds no
     secret (e.g. `__tracebackhide__ = True` in the scanner and the fixture's runner)."""
     secret = ACCESS_TOKEN_SECRET
     leaky = ghrunner.Run(
@@ -575,7 +576,7 @@ def test_a_leak_found_by_the_scanner_is_reported_without_the_secrets() -> None:
     assert not shown, "the report of the scanner's failure holds the secret it found"
 
 
-# --- 15. LOW: a CA variable naming a FIFO stops the step for good ---------------------------
+# --- A CA variable naming a FIFO is an error at once --------------------------------------
 def test_a_ca_variable_naming_a_fifo_cannot_stretch_the_budget(
     run, api: Api, tmp_path: Path
 ) -> None:
@@ -583,7 +584,7 @@ def test_a_ca_variable_naming_a_fifo_cannot_stretch_the_budget(
     ca-bundle input must be a regular file, the variables need not) before any budget
     applies, in the main thread. A FIFO with no writer blocks open() for good: the main
     step (an earlier step sets the variable) or the post step (a later step, through
-    GITHUB_ENV) runs until the job's timeout, 6 hours by default. Expected: a clear
+    GITHUB_ENV) runs until the job's timeout, 6 hours by default. The behaviour: a clear
     error at once (not a regular file). Measured as a ratio to the budget (1 s)."""
     fifo = tmp_path / "ca.pem"
     os.mkfifo(fifo)
