@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from . import app_only, user_context
+from .answers import validate_token
 from .app_only import AppOnly
-from .client import validate_token
 from .config import Common, Inputs
 from .errors import ActionError, InputError, Terms
 from .modes import Obtained, Revoker
