@@ -17,7 +17,7 @@ import pytest
 import requests
 from nacl.public import PublicKey, SealedBox
 
-from xbearer.client import validate_token
+from xbearer.answers import validate_token
 
 import browser
 import ghrunner

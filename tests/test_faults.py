@@ -11,7 +11,7 @@ import pytest
 import trustme
 
 import ghrunner
-from conftest import Api, _serve
+from conftest import Api, GitHub, _serve
 from fake_x import TOKEN
 
 # (fault queue, retries, expected attempts)
@@ -304,6 +304,39 @@ def test_a_tls_handshake_cut_every_time_says_so(tls_api: Api, tmp_path: Path) ->
     (error,) = result.annotations("error")
     assert f"TLS handshake with {tls_api.host} was cut off by the server" in error
     assert "2 attempts" in error
+
+
+@pytest.mark.parametrize("proxied", [False, True], ids=["direct", "through-a-proxy"])
+def test_a_refresh_whose_tls_handshake_was_cut_is_retried(
+    tls_api: Api, github: GitHub, tmp_path: Path, proxied: bool
+) -> None:
+    # A refresh is never sent twice, but a cut handshake sent nothing: it goes again.
+    from proxy import ConnectProxy
+
+    tls_api.fake.connection_faults = ["tls-eof"]
+    inputs = tls_api.user_inputs(github, ca_bundle="ca.pem", retries="1")
+    with ConnectProxy() as proxy:
+        env = {**github.env(), **({"HTTPS_PROXY": proxy.url, "NO_PROXY": ""} if proxied else {})}
+        result = ghrunner.run(inputs, workspace=tmp_path, env=env)
+        assert len(proxy.seen) == (2 if proxied else 0)
+    ghrunner.assert_no_leak(result)
+    assert result.rc == 0, result.annotations("error")
+    assert tls_api.fake.connections == 2
+    assert len(tls_api.fake.oauth2.token_requests()) == 1
+
+
+def test_a_refresh_whose_tls_handshake_failed_says_the_token_was_not_used(
+    tls_api: Api, github: GitHub, tmp_path: Path
+) -> None:
+    tls_api.fake.connection_faults = ["tls-eof"]
+    inputs = tls_api.user_inputs(github, ca_bundle="ca.pem", retries="0")
+    result = ghrunner.run(inputs, workspace=tmp_path, env=github.env())
+    ghrunner.assert_no_leak(result)
+    assert result.rc == 1
+    (error,) = result.annotations("error")
+    assert f"TLS handshake with {tls_api.host} was cut off by the server" in error
+    assert "refresh-token was not used" in error and "may have reached X" not in error
+    assert not tls_api.fake.oauth2.token_requests()
 
 
 def test_an_untrusted_certificate_is_not_retried(tls_api: Api, tmp_path: Path) -> None:

@@ -141,12 +141,27 @@ def test_missing_grant_type_is_explained(api: Api) -> None:
     response = requests.post(f"{api.url}/oauth2/token", auth=(API_KEY, API_SECRET), timeout=5)
     assert response.status_code == 403
     assert response.json()["errors"][0]["code"] == 170
-    from xbearer.client import describe_refusal
+    from xbearer.client import refusal
     from xbearer.transport import Answer
 
     answer = Answer(403, response.headers, response.content, 1)
-    text = describe_refusal(answer, (), endpoint(api.url))
+    text = refusal(answer, (), endpoint(api.url))
     assert "code 170" in text and "grant_type" in text
+
+
+def test_a_refusal_read_for_another_caller_gives_only_that_callers_advice(api: Api) -> None:
+    # X's code 99 on the app-only endpoint; read for another caller (OAuth 2.0, GitHub),
+    # the line says what that caller needs, never the app-only advice about API keys.
+    import requests
+
+    from xbearer.answers import describe_refusal
+    from xbearer.transport import Answer
+
+    response = requests.post(f"{api.url}/oauth2/token", auth=("a", "b"), timeout=5)
+    answer = Answer(response.status_code, response.headers, response.content, 1)
+    text = describe_refusal(answer, (), "check client-id.")
+    assert text.startswith(f"HTTP {response.status_code}, code ")
+    assert text.endswith(" — check client-id.") and "API key" not in text
 
 
 def test_proxy_variables_are_honoured(tls_api: Api, tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ from oauthlib.oauth2 import (
 )
 
 from . import oauth2, transport
-from .client import json_object
+from .answers import json_object
 from .errors import ActionError, InputError, clean
 from .transport import Endpoint, TransportError
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,18 +13,9 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 from requests.auth import HTTPBasicAuth
 
 from . import transport
+from .answers import describe_refusal, json_object, validate_token, x_error
 from .errors import ActionError, clean
 from .transport import Answer, Endpoint
-
-MIN_TOKEN, MAX_TOKEN = 32, 1024
-MAX_CODE_DIGITS = 10
-
-# The token as sent is an RFC 6750 b64token ('=' only as trailing padding) that may
-# carry %XX escapes; its percent-decoded form keeps to the b64token alphabet, with
-# '=' anywhere (X's app-only tokens carry an encoded '=' inside). Nothing else: no
-# whitespace, no ':' of workflow commands.
-_ENCODED = re.compile(r"(?:[A-Za-z0-9\-._~+/]|%[0-9A-Fa-f]{2})+=*")
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/=]+")
 
 
 @dataclass(frozen=True)
@@ -62,7 +52,7 @@ def request_token(creds: Credentials, endpoint: Endpoint) -> Token:
     if answer.status != 200:
         raise ActionError(
             f"Token request failed after {answer.attempts} attempt(s): "
-            + describe_refusal(answer, (creds.key, creds.secret, creds.basic), endpoint)
+            + refusal(answer, (creds.key, creds.secret, creds.basic), endpoint)
         )
     return Token(_parse_token(answer.body, endpoint), answer.attempts)
 
@@ -83,7 +73,7 @@ def invalidate_token(
         answer = transport.post(endpoint, "/oauth2/invalidate_token", creds.auth(), form=query)
     if answer.status == 200 and _echoes(answer.body, token):
         return f"Revoked the bearer token at {endpoint.host}."
-    if answer.attempts > 1 and answer.status == 401 and _x_error(answer.body, ())[0] == 89:
+    if answer.attempts > 1 and answer.status == 401 and x_error(answer.body, ())[0] == 89:
         # An earlier attempt reached X but its answer was lost: the token is gone.
         return (
             f"Revoked the bearer token at {endpoint.host} (an earlier attempt's answer was "
@@ -95,18 +85,7 @@ def invalidate_token(
             "access_token): the token may still be live; check "
             f"{endpoint.terms.name('api-url')}."
         )
-    raise ActionError(
-        "X refused to revoke the token: " + describe_refusal(answer, secrets, endpoint)
-    )
-
-
-def json_object(body: bytes) -> dict[str, object]:
-    """A JSON object body, or {} for anything else."""
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError):
-        return {}
-    return doc if isinstance(doc, dict) else {}
+    raise ActionError("X refused to revoke the token: " + refusal(answer, secrets, endpoint))
 
 
 def _echoes(body: bytes, token: str) -> bool:
@@ -132,38 +111,6 @@ def _parse_token(body: bytes, endpoint: Endpoint) -> str:
         raise ActionError(problem + "access_token is missing or empty.")
     validate_token(token, problem)
     return token
-
-
-def validate_token(token: str, problem: str = "") -> None:
-    """Refuse anything but a percent-encoded RFC 6750 b64token of sane length."""
-    if (
-        not MIN_TOKEN <= len(token) <= MAX_TOKEN
-        or not _ENCODED.fullmatch(token)
-        or not _B64TOKEN.fullmatch(unquote(token))
-    ):
-        raise ActionError(
-            problem + f"the access token is not a bearer token ({MIN_TOKEN} to {MAX_TOKEN} "
-            "characters of the RFC 6750 alphabet); it was not output."
-        )
-
-
-def _x_error(body: bytes, secrets: Sequence[str]) -> tuple[int | None, str]:
-    """X's error code and message, from {"errors":[{"code":..,"message":..}]}, or
-    OAuth 2.0's {"error":..,"error_description":..}."""
-    doc = json_object(body)
-    errors = doc.get("errors")
-    first = errors[0] if isinstance(errors, list) and errors else doc
-    if not isinstance(first, dict):
-        return None, ""
-    code = first.get("code")
-    message = first.get("message")
-    if not isinstance(message, str):  # OAuth 2.0's error, or X's problem+json (RFC 7807)
-        parts = [first.get(name) for name in ("error", "error_description", "title", "detail")]
-        message = ": ".join(part for part in parts if isinstance(part, str) and part)
-    return (
-        code if isinstance(code, int) and not isinstance(code, bool) else None,
-        clean(message, secrets) if isinstance(message, str) else "",
-    )
 
 
 def _hint(status: int, code: int | None, answer: Answer, endpoint: Endpoint) -> str:
@@ -195,24 +142,10 @@ def _hint(status: int, code: int | None, answer: Answer, endpoint: Endpoint) -> 
     return f"check {api_url}."
 
 
-def describe_refusal(
-    answer: Answer, secrets: Sequence[str], endpoint: Endpoint, hint: str | None = None
-) -> str:
-    """X's answer in a line: status, X's error code and message, and what to do (`hint`,
-    or the app-only hint for that status and code)."""
-    code, message = _x_error(answer.body, secrets)
-    what = f"HTTP {answer.status}"
-    if code is not None:
-        digits = str(code)
-        what += f", code {digits if len(digits) <= MAX_CODE_DIGITS else digits[:10] + '…'}"
-    if message:
-        what += f": {message}"
-    elif answer.broken:
-        what += f" whose body broke off ({answer.broken})"
-    elif answer.body:
-        kind = clean(answer.headers.get("Content-Type", "unknown type"), secrets, 60)
-        what += f" with a non-JSON body ({kind}, {len(answer.body)} bytes)"
-    return f"{what} — {hint or _hint(answer.status, code, answer, endpoint)}"
+def refusal(answer: Answer, secrets: Sequence[str], endpoint: Endpoint) -> str:
+    """X's refusal of an app-only request, with what to do about it."""
+    code, _ = x_error(answer.body, secrets)
+    return describe_refusal(answer, secrets, _hint(answer.status, code, answer, endpoint))
 
 
 def _reset_time(answer: Answer) -> str:

@@ -15,7 +15,7 @@ import requests
 from requests.auth import AuthBase
 
 from . import transport
-from .client import json_object
+from .answers import json_object
 from .config import CommonSettings, check_secret, parse_api_url
 from .errors import ActionError, InputError, Terms, clean
 from .transport import Answer, Endpoint, Request, RetryPolicy

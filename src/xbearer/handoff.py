@@ -11,8 +11,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import ClassVar
 
+from .answers import validate_token
 from .app_only import AppOnly
-from .client import validate_token
 from .config import CommonSettings, Inputs
 from .errors import ActionError, InputError, Terms
 from .modes import Revoker, TokenResult

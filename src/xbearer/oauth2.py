@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from requests.auth import HTTPBasicAuth
 
 from . import transport
-from .client import describe_refusal, json_object, validate_token
+from .answers import describe_refusal, json_object, validate_token
 from .errors import ActionError, clean
 from .transport import Answer, Endpoint, Request, RetryPolicy, TransportError
 
@@ -110,7 +110,6 @@ def refresh(
             + describe_refusal(
                 answer,
                 client.secrets(refresh_token),
-                endpoint,
                 _refresh_hint(answer, endpoint, name),
             )
         )
@@ -143,7 +142,7 @@ def exchange_code(
         )
         raise ActionError(
             "X did not exchange the authorization code: "
-            + describe_refusal(answer, client.secrets(code, verifier), endpoint, hint)
+            + describe_refusal(answer, client.secrets(code, verifier), hint)
         )
     return _parse(answer, endpoint, mask, client)
 
@@ -161,8 +160,7 @@ def revoke(client: Client, token: str, endpoint: Endpoint) -> str:
         )
     hint = f"check {endpoint.terms.name('client-id')} and {endpoint.terms.name('client-secret')}."
     raise ActionError(
-        "X refused to revoke the token: "
-        + describe_refusal(answer, client.secrets(token), endpoint, hint)
+        "X refused to revoke the token: " + describe_refusal(answer, client.secrets(token), hint)
     )
 
 

@@ -16,7 +16,6 @@ import socket
 import ssl
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -25,8 +24,11 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
+from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPSConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
     DecodeError,
@@ -35,6 +37,7 @@ from urllib3.exceptions import (
     ProtocolError,
     ReadTimeoutError,
 )
+from urllib3.util.ssl_match_hostname import CertificateError
 
 from . import __version__
 from .errors import ActionError, Terms, clean
@@ -66,6 +69,43 @@ class TransportError(ActionError):
     def __init__(self, message: str, *, arrived: bool) -> None:
         super().__init__(message)
         self.arrived = arrived
+
+
+class HandshakeError(urllib3.exceptions.SSLError):
+    """A TLS failure while connecting (the handshake, with the server or an HTTPS proxy),
+    so before anything of the request was sent. urllib3 raises the same SSLError for
+    this and for a TLS failure while reading the answer: `_Connection` tells them apart."""
+
+
+class _Connection(HTTPSConnection):
+    """urllib3's HTTPS connection, raising HandshakeError for a TLS failure in `connect`
+    (TCP, a proxy's tunnel, the handshakes: the request is sent only after it)."""
+
+    def connect(self) -> None:
+        try:
+            super().connect()
+        except (ssl.SSLError, CertificateError) as exc:
+            raise HandshakeError(exc) from exc  # wrapped as urllib3's pool wraps it
+
+
+class _Pool(HTTPSConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _Adapter(HTTPAdapter):
+    """requests' adapter whose HTTPS pools (direct or through a proxy) use `_Connection`."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            **self.poolmanager.pool_classes_by_scheme,
+            "https": _Pool,
+        }
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = {**manager.pool_classes_by_scheme, "https": _Pool}
+        return manager
 
 
 @dataclass(frozen=True)
@@ -221,6 +261,7 @@ def _attempts(endpoint: Endpoint, request: Request) -> Answer:
         # Nothing from the environment: no ~/.netrc credential, no CA bundle or proxy
         # variable (config decided whom to trust and which proxy to use).
         session.trust_env = False
+        session.mount("https://", _Adapter())
         attempt = 0
         while True:
             attempt += 1
@@ -297,14 +338,9 @@ def _retrying(endpoint: Endpoint, what: str, wait: float, attempt: int) -> None:
 
 
 def _handshake(causes: list[BaseException]) -> bool:
-    """Whether a TLS error came from the handshake (before anything was sent), as the
-    frames it was raised through say; a TLS error on reading the answer did not."""
-    return any(
-        frame.name == "do_handshake"
-        for cause in causes
-        if isinstance(cause, ssl.SSLError)
-        for frame in traceback.extract_tb(cause.__traceback__)
-    )
+    """Whether a TLS error came from connecting (before anything was sent); a TLS error
+    on sending or reading the answer did not."""
+    return any(isinstance(cause, HandshakeError) for cause in causes)
 
 
 def _connecting(exc: BaseException) -> bool:
