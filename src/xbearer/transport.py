@@ -133,7 +133,8 @@ class Endpoint:
 
     @property
     def budget(self) -> float:
-        """Seconds the whole exchange may take: (retries + 1) x timeout + 20 s per retry."""
+        """Seconds the whole exchange may take: (retries + 1) x timeout + WAIT_PER_RETRY per
+        retry."""
         return (self.retries + 1) * self.timeout + self.retries * WAIT_PER_RETRY
 
 
@@ -240,7 +241,7 @@ def send(endpoint: Endpoint, request: Request) -> Answer:
     if not outcome:  # the worker is abandoned; as a daemon it ends with the process
         raise TransportError(
             f"No complete answer from {endpoint.host} within the time budget of "
-            f"{endpoint.budget:g} s ((retries + 1) × timeout + 20 s per retry): "
+            f"{endpoint.budget:g} s ((retries + 1) × timeout + {WAIT_PER_RETRY:g} s per retry): "
             f"{endpoint.terms.later}.",
             arrived=True,
         )
