@@ -4,7 +4,8 @@ Each attempt is a new request, prepared (and, for OAuth 1.0a, signed) afresh; a
 retried answer's body is not read, unless it decides the retry (GitHub's secondary
 rate limit says so only in its message). The exchange runs in a worker thread that
 the caller waits for no longer than the budget, so nothing that blocks in C (a
-name lookup that never answers, a proxy's host name) can stretch it.
+name lookup that never answers, a proxy's host name) can stretch it. A failure is
+raised as its facts (a `failures.Fault`); failures.py words it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,8 +40,9 @@ from urllib3.exceptions import (
 )
 from urllib3.util.ssl_match_hostname import CertificateError
 
-from . import __version__
-from .errors import ActionError, Terms, clean
+from . import __version__, failures
+from .errors import ActionError, Terms
+from .failures import Cause, Fault
 
 USER_AGENT = f"x-bearer-token-action/{__version__} python-requests/{requests.__version__}"
 FORM = "application/x-www-form-urlencoded;charset=UTF-8"
@@ -63,11 +65,13 @@ _TLS = (requests.exceptions.SSLError, urllib3.exceptions.SSLError, ssl.SSLError)
 
 
 class TransportError(ActionError):
-    """No (complete) answer; `arrived` is whether the request may have reached the
-    server, which may then have acted on it."""
+    """No (complete) answer: the facts of what broke it (`fault`, worded by failures.py),
+    and whether the request may have reached the server (`arrived`), which may then
+    have acted on it."""
 
-    def __init__(self, message: str, *, arrived: bool) -> None:
-        super().__init__(message)
+    def __init__(self, fault: Fault, endpoint: Endpoint, *, arrived: bool) -> None:
+        super().__init__(failures.describe(fault, endpoint))
+        self.fault = fault
         self.arrived = arrived
 
 
@@ -239,12 +243,8 @@ def send(endpoint: Endpoint, request: Request) -> Answer:
     worker.start()
     worker.join(endpoint.budget)
     if not outcome:  # the worker is abandoned; as a daemon it ends with the process
-        raise TransportError(
-            f"No complete answer from {endpoint.host} within the time budget of "
-            f"{endpoint.budget:g} s ((retries + 1) × timeout + {WAIT_PER_RETRY:g} s per retry): "
-            f"{endpoint.terms.later}.",
-            arrived=True,
-        )
+        fault = Fault(Cause.OVER_BUDGET, limit=WAIT_PER_RETRY)
+        raise TransportError(fault, endpoint, arrived=True)
     result = outcome[0]
     if isinstance(result, BaseException):
         raise result
@@ -288,12 +288,10 @@ def _attempts(endpoint: Endpoint, request: Request) -> Answer:
                     proxies=proxies,
                 )
             except _FAILURES as exc:
-                wait = _backoff(attempt)
+                fault, wait = _fault(exc, attempt), _backoff(attempt)
                 if last or not _may_retry(exc, request) or time.monotonic() + wait > give_up:
-                    raise TransportError(
-                        _describe(exc, endpoint, attempt), arrived=not _connecting(exc)
-                    ) from None
-                _retrying(endpoint, _short(exc), wait, attempt)
+                    raise TransportError(fault, endpoint, arrived=not _connecting(exc)) from None
+                _retrying(endpoint, fault, wait, attempt)
                 time.sleep(wait)
                 continue
             with response:
@@ -301,11 +299,12 @@ def _attempts(endpoint: Endpoint, request: Request) -> Answer:
                 try:
                     peek = _read(response, endpoint) if request.retry.reads_body(status) else None
                 except _FAILURES as exc:
-                    return Answer(status, response.headers, b"", attempt, _short(exc))
+                    broken = failures.short(_fault(exc, attempt))
+                    return Answer(status, response.headers, b"", attempt, broken)
                 asked = request.retry.wait(status, response.headers, peek or b"", attempt)
                 fits = asked is not None and time.monotonic() + asked <= give_up
                 if asked is not None and fits and not last:
-                    _retrying(endpoint, f"HTTP {status}", asked, attempt)
+                    _retrying(endpoint, status, asked, attempt)
                     time.sleep(asked)
                     continue
                 unmet = asked if asked is not None and not fits else None
@@ -316,26 +315,21 @@ def _attempts(endpoint: Endpoint, request: Request) -> Answer:
                 except _FAILURES as exc:
                     # A final answer whose body broke off: a 200 is worth another try if
                     # the request is replayable; any other status is reported as it is.
-                    wait = _backoff(attempt)
+                    fault, wait = _fault(exc, attempt), _backoff(attempt)
                     retry = status == 200 and request.replayable and not last
                     if retry and time.monotonic() + wait <= give_up:
-                        _retrying(endpoint, _short(exc), wait, attempt)
+                        _retrying(endpoint, fault, wait, attempt)
                         time.sleep(wait)
                         continue
                     if status == 200:
-                        raise TransportError(
-                            _describe(exc, endpoint, attempt), arrived=True
-                        ) from None
-                    return Answer(status, response.headers, b"", attempt, _short(exc))
+                        raise TransportError(fault, endpoint, arrived=True) from None
+                    return Answer(status, response.headers, b"", attempt, failures.short(fault))
                 return Answer(status, response.headers, body, attempt, wait_asked=unmet)
 
 
-def _retrying(endpoint: Endpoint, what: str, wait: float, attempt: int) -> None:
+def _retrying(endpoint: Endpoint, what: Fault | int, wait: float, attempt: int) -> None:
     if endpoint.notify is not None:
-        endpoint.notify(
-            f"{what} from {endpoint.host}; retrying in {wait:.1f} s "
-            f"(attempt {attempt + 1} of {endpoint.retries + 1})."
-        )
+        endpoint.notify(failures.retrying(endpoint, what, wait, attempt))
 
 
 def _handshake(causes: list[BaseException]) -> bool:
@@ -414,11 +408,8 @@ def _read(response: requests.Response, endpoint: Endpoint) -> bytes:
     """The decoded body, at most MAX_BODY bytes; the budget bounds the time."""
     body: bytes = response.raw.read(MAX_BODY + 1, decode_content=True)
     if len(body) > MAX_BODY:
-        raise TransportError(
-            f"{endpoint.host} sent more than {MAX_BODY // 1024} KiB (HTTP "
-            f"{response.status_code}): check {endpoint.terms.name(endpoint.url_setting)}.",
-            arrived=True,
-        )
+        fault = Fault(Cause.TOO_BIG, status=response.status_code, limit=MAX_BODY)
+        raise TransportError(fault, endpoint, arrived=True)
     return body
 
 
@@ -441,75 +432,47 @@ def _reason(causes: list[BaseException]) -> str:
     """What broke a connection, from the socket or http.client (never a URL)."""
     for cause in causes:
         if isinstance(cause, OSError) and cause.strerror:
-            return clean(cause.strerror, limit=80)
+            return cause.strerror
         if isinstance(cause, http.client.HTTPException):
             # Subclasses can carry the server's own bytes (a status line): name them only.
             exact = type(cause) is http.client.HTTPException  # "got more than 100 headers"
-            return clean(str(cause), limit=80) if exact else type(cause).__name__
+            return str(cause) if exact else type(cause).__name__
     return ""
 
 
-def _short(exc: BaseException) -> str:
-    """A few words for what broke an attempt, for a retry line or a broken body."""
+def _fault(exc: BaseException, attempts: int) -> Fault:
+    """The facts of a failed attempt, from exception types: their own text may hold URLs."""
     causes = list(_causes(exc))
-    return _reason(causes) or type(causes[-1]).__name__
-
-
-def _describe(exc: BaseException, endpoint: Endpoint, attempts: int) -> str:
-    """Say what happened, from exception types: their own text may hold URLs."""
-    host, terms = endpoint.host, endpoint.terms
-    api_url, timeout = terms.name(endpoint.url_setting), terms.name("timeout")
-    causes = list(_causes(exc))
-    tried = f"{attempts} attempt{'s' if attempts > 1 else ''}"
-    detail = f" ({'; '.join(filter(None, [_reason(causes), tried]))})"
+    facts = Fault(
+        Cause.OTHER,
+        attempts,
+        reason=_reason(causes),
+        error=type(exc).__name__,
+        innermost=type(causes[-1]).__name__,
+    )
     if any(isinstance(c, _TLS) for c in causes):
         for cause in causes:
             if isinstance(cause, ssl.SSLCertVerificationError):
-                return (
-                    f"TLS connection to {host} failed: its certificate is not trusted "
-                    f"({clean(cause.verify_message, limit=120)}). Behind a TLS-inspecting proxy "
-                    f"or with a private CA, set {terms.name('ca-bundle')} to a PEM file of the "
-                    "CA certificates to trust."
-                )
+                return replace(facts, cause=Cause.UNTRUSTED, detail=cause.verify_message or "")
         reasons = [str(c.reason) for c in causes if isinstance(c, ssl.SSLError) and c.reason]
-        shown = f" ({clean(reasons[0], limit=80)}; {tried})" if reasons else f" ({tried})"
-        if any(r == "UNEXPECTED_EOF_WHILE_READING" for r in reasons):
-            return (
-                f"TLS handshake with {host} was cut off by the server{shown}: {terms.later}, or "
-                "check a proxy in between."
-            )
-        return (
-            f"TLS handshake with {host} failed{shown}: no HTTPS server answered there; check "
-            f"that {api_url} has the right scheme, host and port."
-        )
+        cut = any(r == "UNEXPECTED_EOF_WHILE_READING" for r in reasons)
+        tls = Cause.TLS_CUT if cut else Cause.TLS
+        return replace(facts, cause=tls, detail=reasons[0] if reasons else "")
+    kinds: list[tuple[Cause, type[BaseException] | tuple[type[BaseException], ...]]] = [
+        (Cause.UNRESOLVED, (NameResolutionError, socket.gaierror)),
+        (Cause.UNREACHABLE, NewConnectionError),
+        (Cause.CONNECT_TIMEOUT, ConnectTimeoutError),
+        (Cause.SILENT, (ReadTimeoutError, TimeoutError)),
+        (Cause.UNDECODABLE, DecodeError),
+        (Cause.BROKEN, (ProtocolError, ConnectionError)),
+    ]
     if isinstance(exc, requests.exceptions.ProxyError):
-        return (
-            f"Could not reach {host} through the proxy{detail}: check the proxy, or list the "
-            "host in NO_PROXY."
-        )
-    if any(isinstance(c, (NameResolutionError, socket.gaierror)) for c in causes):
-        return f"Could not resolve {urlsplit(endpoint.api_url).hostname}{detail}: check {api_url}."
-    if any(isinstance(c, NewConnectionError) for c in causes):
-        return f"Could not connect to {host}{detail}: check {api_url} and {terms.network}."
-    if any(isinstance(c, ConnectTimeoutError) for c in causes):
-        return (
-            f"Could not connect to {host} within {endpoint.timeout:g} s ({tried}): check "
-            f"{api_url} and {terms.network}, or raise {timeout}."
-        )
-    if any(isinstance(c, (ReadTimeoutError, TimeoutError)) for c in causes):
-        return (
-            f"{host} sent nothing for {endpoint.timeout:g} s ({tried}): raise {timeout} or "
-            f"{terms.later}."
-        )
-    if any(isinstance(c, DecodeError) for c in causes):
-        return f"The answer from {host} could not be decompressed ({tried}): {terms.later}."
-    if any(isinstance(c, (ProtocolError, ConnectionError)) for c in causes) or isinstance(
-        exc, requests.ConnectionError
-    ):
-        return (
-            f"The connection to {host} broke before a complete answer arrived{detail}: "
-            f"{terms.later}."
-        )
+        return replace(facts, cause=Cause.PROXY)
+    for cause_kind, types in kinds:
+        if any(isinstance(c, types) for c in causes):
+            return replace(facts, cause=cause_kind)
+    if isinstance(exc, requests.ConnectionError):
+        return replace(facts, cause=Cause.BROKEN)
     if isinstance(exc, requests.exceptions.InvalidHeader):
-        return f"{host} answered with a malformed header ({tried}): check {api_url}."
-    return f"The request to {host} failed ({type(exc).__name__}; {tried}): {terms.later}."
+        return replace(facts, cause=Cause.MALFORMED_HEADER)
+    return facts
