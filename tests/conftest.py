@@ -146,11 +146,12 @@ def github() -> Iterator[GitHub]:
     yield from _github()
 
 
-@pytest.fixture
-def run(api: Api, request: pytest.FixtureRequest) -> Callable[..., ghrunner.Run]:
-    """Run the action locally; every run is scanned for leaks of every secret form: the
-    inputs, every token the fake X issued, and (in a test that uses the `github` fixture,
-    whose GITHUB_API_URL and GITHUB_REPOSITORY the run gets) every GitHub token."""
+def _leak_checked(
+    start: Callable[..., ghrunner.Run], api: Api, request: pytest.FixtureRequest
+) -> Callable[..., ghrunner.Run]:
+    """`start` (a way to run the action) with every run scanned for leaks of every secret
+    form: the inputs, every token the fake X issued, and (in a test that uses the `github`
+    fixture, whose GITHUB_API_URL and GITHUB_REPOSITORY the run gets) every GitHub token."""
     github: GitHub | None = None
     if "github" in request.fixturenames:
         github = request.getfixturevalue("github")
@@ -159,13 +160,26 @@ def run(api: Api, request: pytest.FixtureRequest) -> Callable[..., ghrunner.Run]
         __tracebackhide__ = True  # a failure report shows no frame's secrets
         runner = github.env() if github else {}
         env = {"RUNNER_DEBUG": "1", **runner, **kwargs.pop("env", {})}
-        result = ghrunner.run(inputs, env=env, **kwargs)
+        result = start(inputs, env=env, **kwargs)
         tokens = [api.fake.token, *api.fake.oauth2.issued(), *kwargs.get("state", {}).values()]
         tokens += list(github.fake.tokens) if github else []
         ghrunner.assert_no_leak(result, tokens, trust_runner=False)
         return result
 
     return _run
+
+
+@pytest.fixture
+def run(api: Api, request: pytest.FixtureRequest) -> Callable[..., ghrunner.Run]:
+    """Run the action's entry point in a process of its own, scanned for leaks."""
+    return _leak_checked(ghrunner.run, api, request)
+
+
+@pytest.fixture
+def run_in_process(api: Api, request: pytest.FixtureRequest) -> Callable[..., ghrunner.Run]:
+    """Run the main step's function in the test's process (no start-up: for the cases that
+    differ only in an input's value), scanned for leaks as `run` is."""
+    return _leak_checked(ghrunner.run_in_process, api, request)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
 """Run the action as GitHub's runner does, and read what it left as the runner would.
 
 - `run()` starts the entry point (a local subprocess, or the built image with the
-  runner's mounts and variables), with INPUT_* variables and file-command files.
+  runner's mounts and variables), with INPUT_* variables and file-command files;
+  `run_in_process()` calls the main step's function here with the same variables and
+  files, for the cases that differ only in an input's value (no process start).
 - `parse_file_command()` reads GITHUB_OUTPUT/ENV/STATE with the runner's rules.
 - `shown()` replays the log: `::add-mask::` takes effect from its line on,
   `secrets.*` inputs are masked from the start, command data is unescaped.
@@ -12,15 +14,19 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
+import io
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 from urllib.parse import quote, quote_plus, unquote
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,6 +164,45 @@ def run(
             for k, n in names.items()
         }
     return Run(proc.returncode, stdout.decode("utf-8", "replace"), files, dict(inputs))
+
+
+def run_in_process(
+    inputs: Mapping[str, str],
+    *,
+    env: Mapping[str, str] | None = None,
+    workspace: Path | None = None,
+) -> Run:
+    """The main step's `main()` in this process, as `run()` would start it: the same
+    variables and file-command files, the workspace as working directory, its output
+    through a strict UTF-8 stream (a character that cannot be written fails the test).
+    The signal handlers the step installs are put back afterwards."""
+    from xbearer import action  # here: scripts/demo uses this module without src on its path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {kind: Path(tmp, f"{kind.lower()}_file") for kind in FILE_COMMANDS}
+        for path in files.values():
+            path.touch()
+        ws = workspace or ROOT
+        variables = {**host_env(), **{f"INPUT_{k.upper()}": v for k, v in inputs.items()}}
+        variables.update(env or {})
+        variables.update({f"GITHUB_{k}": str(p) for k, p in files.items()})
+        variables.update(GITHUB_WORKSPACE=str(ws))
+        raw = io.BytesIO()
+        out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", write_through=True)
+        handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            with (
+                mock.patch.dict(os.environ, variables, clear=True),
+                contextlib.chdir(ws),
+                contextlib.redirect_stdout(out),
+                contextlib.redirect_stderr(out),
+            ):
+                rc = action.main()
+        finally:
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
+        written = {kind: path.read_text() for kind, path in files.items()}
+    return Run(rc, raw.getvalue().decode(), written, dict(inputs))
 
 
 def host_env() -> dict[str, str]:

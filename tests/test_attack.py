@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
-import tempfile
-from pathlib import Path
 from unittest import mock
 from urllib.parse import unquote
 
@@ -15,7 +10,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xbearer import action
 from xbearer.client import Credentials
 
 import ghrunner
@@ -191,32 +185,11 @@ def module_api():
     yield from _serve()
 
 
-def _run_in_process(inputs: dict[str, str]) -> ghrunner.Run:
-    """action.main() in this process, its output through a strict UTF-8 stream."""
-    with tempfile.TemporaryDirectory() as tmp:
-        files = {k: Path(tmp, k) for k in ghrunner.FILE_COMMANDS}
-        for path in files.values():
-            path.touch()
-        env = {**ghrunner.host_env(), **{f"INPUT_{k.upper()}": v for k, v in inputs.items()}}
-        env.update({f"GITHUB_{k}": str(p) for k, p in files.items()}, GITHUB_WORKSPACE=tmp)
-        raw = io.BytesIO()
-        out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", write_through=True)
-        with (
-            mock.patch.dict(os.environ, env, clear=True),
-            contextlib.redirect_stdout(out),
-            contextlib.redirect_stderr(out),
-        ):
-            rc = action.main()
-        return ghrunner.Run(
-            rc, raw.getvalue().decode(), {k: p.read_text() for k, p in files.items()}, inputs
-        )
-
-
 def test_a_lone_surrogate_in_xs_message_is_described(run, api: Api) -> None:
     body = json.dumps({"errors": [{"code": 99, "message": "bad \ud800 news \u202e"}]})
     api.fake.custom = (403, {}, body.encode())
     api.fake.faults = ["custom"]
-    result = _run_in_process(api.inputs())
+    result = ghrunner.run_in_process(api.inputs())
     assert result.rc == 1
     (error,) = result.annotations("error")
     assert "HTTP 403, code 99: bad news — check" in error
@@ -233,7 +206,7 @@ def test_any_api_answer_ends_cleanly(
     module_api.fake.custom = (status, dict(headers), body)
     module_api.fake.faults = ["custom", "custom"]
     with mock.patch("xbearer.transport.time.sleep"):  # what is waited for, not the wait
-        result = _run_in_process(module_api.inputs(retries=retries, timeout="2"))
+        result = ghrunner.run_in_process(module_api.inputs(retries=retries, timeout="2"))
     ghrunner.assert_no_leak(result, [TOKEN])
     assert "Traceback" not in result.log
     if result.rc == 0:

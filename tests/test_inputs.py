@@ -162,15 +162,24 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("changes", "expected"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
-)
-def test_bad_input_is_refused_before_any_request(
-    run, api: Api, tmp_path: Path, changes, expected
-) -> None:
-    (tmp_path / "junk.pem").write_text("not a certificate\n")
-    inputs = {**api.inputs(), **changes}
-    result = run(inputs, workspace=tmp_path)
+def _first_per_input(
+    cases: list[tuple[str, dict[str, str], str]],
+) -> list[tuple[str, dict[str, str], str]]:
+    """The first case for each set of inputs changed."""
+    first: dict[frozenset[str], tuple[str, dict[str, str], str]] = {}
+    for case in cases:
+        first.setdefault(frozenset(case[1]), case)
+    return list(first.values())
+
+
+# Every case runs the main step's function in-process (the same code as the entry point,
+# without starting a process); each input's first case also runs the entry point end to
+# end, so that the input's value is shown to reach its check.
+WIRING = _first_per_input(BAD_INPUTS)
+
+
+def _refused_before_any_request(result, api: Api, expected: str) -> None:
+    __tracebackhide__ = True
     assert result.rc == 1, result.log
     (error,) = result.annotations("error")
     assert expected in error
@@ -178,6 +187,28 @@ def test_bad_input_is_refused_before_any_request(
     assert "Traceback" not in result.log
     assert api.fake.requests == []
     assert result.files == {"OUTPUT": "", "ENV": "", "STATE": "", "STEP_SUMMARY": ""}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
+def test_bad_input_is_refused_before_any_request(
+    run_in_process, api: Api, tmp_path: Path, changes, expected
+) -> None:
+    (tmp_path / "junk.pem").write_text("not a certificate\n")
+    result = run_in_process({**api.inputs(), **changes}, workspace=tmp_path)
+    _refused_before_any_request(result, api, expected)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"), [c[1:] for c in WIRING], ids=[c[0] for c in WIRING]
+)
+def test_the_entry_point_refuses_each_bad_input_before_any_request(
+    run, api: Api, tmp_path: Path, changes, expected
+) -> None:
+    (tmp_path / "junk.pem").write_text("not a certificate\n")
+    result = run({**api.inputs(), **changes}, workspace=tmp_path)
+    _refused_before_any_request(result, api, expected)
 
 
 def test_empty_key_mentions_forks_and_dependabot(run, api: Api) -> None:
