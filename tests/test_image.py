@@ -440,7 +440,6 @@ def _unimportable(image: str, names: list[str]) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in done.stdout.splitlines())
 
 
-@pytest.mark.xdist_group("measured")  # one worker measures the modes, once
 def test_every_module_any_mode_imports_imports_in_the_final_image(
     measured: dict[str, Measure], image: str
 ) -> None:
@@ -458,7 +457,6 @@ def test_every_module_any_mode_imports_imports_in_the_final_image(
     assert failed.keys() == registered.keys(), f"modules that do not import, and the modes: {users}"
 
 
-@pytest.mark.xdist_group("measured")  # one worker measures the modes, once
 def test_nothing_any_mode_looks_for_is_missing_from_the_final_image(
     measured: dict[str, Measure],
 ) -> None:
@@ -508,7 +506,6 @@ def listing(image: str) -> tuple[str, dict[str, tuple[str, str]]]:
     return lines[0], paths
 
 
-@pytest.mark.xdist_group("listing")  # one worker lists the image, once
 def test_the_final_image_has_no_shell_no_package_manager_no_test_suite(
     listing: tuple[str, dict[str, tuple[str, str]]],
 ) -> None:
@@ -525,7 +522,6 @@ def test_the_final_image_has_no_shell_no_package_manager_no_test_suite(
     assert not [p for p in paths if p.endswith(("/site-packages", "/dist-packages"))]
 
 
-@pytest.mark.xdist_group("listing")  # one worker lists the image, once
 def test_the_final_image_holds_unchecked_bytecode_only_for_what_the_modes_load(
     listing: tuple[str, dict[str, tuple[str, str]]],
 ) -> None:

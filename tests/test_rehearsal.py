@@ -19,8 +19,9 @@ from actrun import assert_handoff, repo_copy, run_act
 from conftest import BASE, Api
 from testbed import Testbed
 
-# One worker runs them in turn: they share the session's testbed (one registry, one engine).
-pytestmark = [pytest.mark.testbed, pytest.mark.xdist_group("testbed")]
+# One worker runs them in turn (--dist loadfile): they share the session's testbed (one
+# registry, one engine).
+pytestmark = pytest.mark.testbed
 
 
 def _pinned_copy(dest: Path, reference: str) -> Path:

@@ -29,7 +29,8 @@ from .transport import Endpoint
 
 # What makes a step a user-context one (client-id too, unless it only revokes a
 # sealed token in a later job).
-SOURCE = ("refresh-token", "refresh-token-secret-name", "secret-environment", "github-token")
+STORE = ("refresh-token-secret-name", "secret-environment", "github-token")  # where it goes
+SOURCE = ("refresh-token", *STORE)
 
 
 def _client(inputs: Inputs, terms: Terms) -> oauth2.Client:
@@ -74,7 +75,7 @@ class UserContext:
     """The refresh token, the client it belongs to, and the secret it is kept in."""
 
     kind: ClassVar[str] = "user token (OAuth 2.0 refresh)"
-    inputs: ClassVar[tuple[str, ...]] = ("refresh-token", *ClientRevoker.inputs, *SOURCE[1:])
+    inputs: ClassVar[tuple[str, ...]] = ("refresh-token", *ClientRevoker.inputs, *STORE)
     secret_inputs: ClassVar[tuple[str, ...]] = ("refresh-token", "client-secret", "github-token")
     seals: ClassVar[bool] = True
     revokes: ClassVar[str] = "user"
