@@ -173,12 +173,54 @@ def runs(context: Path, base: str, url: str, fake: FakeX) -> dict[str, Row]:
     }
 
 
+def step_times(log: str, times: list[float], total: float) -> dict[str, float]:
+    """Seconds per Dockerfile instruction of a build, from when each `Step N/M :` line
+    arrived (`times`, one per line of `log`) to the next (the last: to the build's end)."""
+    starts = [(t, line) for line, t in zip(log.splitlines(), times, strict=True)]
+    starts = [(t, line.split(" : ", 1)[1]) for t, line in starts if line.startswith("Step ")]
+    ends = [t for t, _ in starts[1:]] + [total]
+    return {
+        f"{i + 1} {what[:60]}": round(end - t, 2)
+        for i, ((t, what), end) in enumerate(zip(starts, ends, strict=True))
+    }
+
+
+def timed_build(context: Path, tag: str, base: str) -> tuple[float, dict[str, float]]:
+    """A build with no layer cache, its output read as it comes: the time, and per step."""
+    args = ["docker", "build", "--no-cache", "--network", "host"]
+    args += ["--build-arg", f"BASE={base}", "-t", tag, str(context)]
+    started = time.perf_counter()
+    lines, times = [], []
+    with subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            times.append(time.perf_counter() - started)
+    total = time.perf_counter() - started
+    if proc.returncode:
+        raise SystemExit(f"docker build {context} failed:\n" + "\n".join(lines))
+    return total, step_times("\n".join(lines), times, total)
+
+
 def cold_build(context: Path, base: str) -> Row:
-    ours, reference = [], []
+    ours: list[tuple[float, dict[str, float]]] = []
+    reference: list[tuple[float, dict[str, float]]] = []
     for _ in range(3):  # interleaved, so noise hits both alike
-        ours.append(build(context, OURS, base, cache=False)[0])
-        reference.append(build(ROOT / "bench" / "reference", NAIVE, base, cache=False)[0])
-    return {"ours_s": min(ours), "reference_s": min(reference)}
+        ours.append(timed_build(context, OURS, base))
+        reference.append(timed_build(ROOT / "bench" / "reference", NAIVE, base))
+    best, naive = min(ours), min(reference)
+    for who, (total, steps) in (("ours", best), ("naive", naive)):
+        print(
+            f"cold build, {who}: {total:.2f} s: " + "; ".join(f"{k} {v}" for k, v in steps.items())
+        )
+    return {
+        "ours_s": best[0],
+        "reference_s": naive[0],
+        **{f"ours step {k}": v for k, v in best[1].items()},
+        **{f"naive step {k}": v for k, v in naive[1].items()},
+    }
 
 
 def rebuild(context: Path, base: str, cold_s: float) -> Row:
