@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +31,12 @@ BASE = os.environ.get("BASE", STANDIN)  # scripts/setup picks it
 # Another tag lets two checkouts share one Docker engine without building over each other.
 IMAGE = os.environ.get("XBEARER_TEST_IMAGE", "xbearer:test")
 
+
+# A suite started in the background (a shell's `&`) inherits SIGINT ignored, as would every
+# command it starts: the Ctrl-C tests' commands would never see theirs. A Ctrl-C at a
+# terminal reaches a command whose SIGINT is at its default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 INPUT_NAMES = frozenset(
     yaml.safe_load((Path(__file__).parent.parent / "action.yml").read_text())["inputs"]
