@@ -19,8 +19,9 @@ Usage: .venv/bin/python bench/run.py [--base IMAGE] [--only NAME ...]
    base pulled from the loopback registry and then one token request, vs (B) the
    release path, pulling the image pinned by digest and then one token request;
    with the bytes each path pulls
-5. cold_build: build with no layer cache (base present), ours vs the naive
-   build, best of 3
+5. cold_build, cold_build_buildkit: build with no layer cache (base present), ours
+   vs the naive build, best of 3: with the legacy builder, and with BuildKit as
+   GitHub's runners build (through a Docker client on PATH that has it)
 6. rebuild: after a change to one source file, which steps rebuild, and time
 Prints a table and updates bench/results.json (the README's table comes from it:
 scripts/readme_tables.py). Ratios, not absolute times, are what to compare: this
@@ -60,6 +61,7 @@ TARGETS = {
     "run_curl": 1.5,
     "fresh_job": 0.75,
     "cold_build": 1.0,
+    "cold_build_buildkit": 1.0,
     "rebuild": 0.2,
 }
 # python:3.13.15-slim for linux/amd64, the digest the Dockerfile pins: compressed
@@ -92,7 +94,8 @@ def build(
     if not cache:
         args.insert(1, "--no-cache")
     started = time.perf_counter()
-    out = docker(*args, env=env).stdout
+    # The legacy builder, whose log names each step and whether it came from cache.
+    out = docker(*args, env={**(env or os.environ), "DOCKER_BUILDKIT": "0"}).stdout
     return time.perf_counter() - started, out
 
 
@@ -174,8 +177,8 @@ def runs(context: Path, base: str, url: str, fake: FakeX) -> dict[str, Row]:
 
 
 def step_times(log: str, times: list[float], total: float) -> dict[str, float]:
-    """Seconds per Dockerfile instruction of a build, from when each `Step N/M :` line
-    arrived (`times`, one per line of `log`) to the next (the last: to the build's end)."""
+    """Seconds per Dockerfile instruction of a legacy build, from when each `Step N/M :`
+    line arrived (`times`, one per line of `log`) to the next (the last: to the end)."""
     starts = [(t, line) for line, t in zip(log.splitlines(), times, strict=True)]
     starts = [(t, line.split(" : ", 1)[1]) for t, line in starts if line.startswith("Step ")]
     ends = [t for t, _ in starts[1:]] + [total]
@@ -185,35 +188,80 @@ def step_times(log: str, times: list[float], total: float) -> dict[str, float]:
     }
 
 
-def timed_build(context: Path, tag: str, base: str) -> tuple[float, dict[str, float]]:
-    """A build with no layer cache, its output read as it comes: the time, and per step."""
-    args = ["docker", "build", "--no-cache", "--network", "host"]
+def buildkit_steps(log: str) -> dict[str, float]:
+    """Seconds per step of a BuildKit build, as its plain progress reports them (`#7
+    [build 3/3] RUN ...`, then `#7 DONE 1.4s`); BuildKit may run steps side by side."""
+    names = dict(re.findall(r"^(#\d+) (\[[^\]]+\] .*|exporting to image)$", log, re.M))
+    done = re.findall(r"^(#\d+) DONE ([\d.]+)s$", log, re.M)
+    steps = [
+        (names[n], float(t))
+        for n, t in done
+        if not names.get(n, "[internal]").startswith("[internal]")
+    ]
+    return {f"{i + 1} {what.split('] ', 1)[-1][:60]}": t for i, (what, t) in enumerate(steps)}
+
+
+def buildkit_docker() -> str | None:
+    """A Docker client on PATH that builds with BuildKit, as GitHub's runners do: one
+    with buildx, or one from before buildx (18.09 to 22.x) that has BuildKit built in.
+    None if there is none (an engine that old may still build with BuildKit)."""
+    clients = {
+        str(Path(d, "docker").resolve())
+        for d in os.environ.get("PATH", "").split(os.pathsep)
+        if Path(d, "docker").is_file()
+    }
+    for client in sorted(clients):
+        probe = subprocess.run(
+            [client, "build", "--progress=plain", "-t", "xbearer-buildkit-probe:bench", "-"],
+            input="FROM scratch\nLABEL probe=buildkit\n",
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DOCKER_BUILDKIT": "1"},
+            check=False,
+        )
+        if probe.returncode == 0 and "[internal] load build definition" in probe.stderr:
+            return client
+    return None
+
+
+def timed_build(
+    context: Path, tag: str, base: str, buildkit: str | None = None
+) -> tuple[float, dict[str, float]]:
+    """A build with no layer cache, its output read as it comes: the time, and per step.
+    With the legacy builder, or with BuildKit through the client `buildkit`."""
+    args = [buildkit or "docker", "build", "--no-cache", "--network", "host"]
     args += ["--build-arg", f"BASE={base}", "-t", tag, str(context)]
+    if buildkit:
+        args.insert(2, "--progress=plain")
+    env = {**os.environ, "DOCKER_BUILDKIT": "1" if buildkit else "0"}
     started = time.perf_counter()
     lines, times = [], []
     with subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line.rstrip("\n"))
             times.append(time.perf_counter() - started)
     total = time.perf_counter() - started
+    log = "\n".join(lines)
     if proc.returncode:
-        raise SystemExit(f"docker build {context} failed:\n" + "\n".join(lines))
-    return total, step_times("\n".join(lines), times, total)
+        raise SystemExit(f"docker build {context} failed:\n" + log)
+    return total, buildkit_steps(log) if buildkit else step_times(log, times, total)
 
 
-def cold_build(context: Path, base: str) -> Row:
+def cold_build(context: Path, base: str, buildkit: str | None = None) -> Row:
     ours: list[tuple[float, dict[str, float]]] = []
     reference: list[tuple[float, dict[str, float]]] = []
     for _ in range(3):  # interleaved, so noise hits both alike
-        ours.append(timed_build(context, OURS, base))
-        reference.append(timed_build(ROOT / "bench" / "reference", NAIVE, base))
+        ours.append(timed_build(context, OURS, base, buildkit))
+        reference.append(timed_build(ROOT / "bench" / "reference", NAIVE, base, buildkit))
     best, naive = min(ours), min(reference)
+    builder = "BuildKit" if buildkit else "legacy builder"
     for who, (total, steps) in (("ours", best), ("naive", naive)):
         print(
-            f"cold build, {who}: {total:.2f} s: " + "; ".join(f"{k} {v}" for k, v in steps.items())
+            f"cold build ({builder}), {who}: {total:.2f} s: "
+            + "; ".join(f"{k} {v}" for k, v in steps.items())
         )
     return {
         "ours_s": best[0],
@@ -324,7 +372,7 @@ def fresh_job(released: Released, context: Path, url: str) -> Row:
 
 
 def report(results: dict[str, Row]) -> None:
-    print(f"{'measure':<12} {'ours':>12} {'reference':>12} {'ratio':>7} {'target':>7}")
+    print(f"{'measure':<20} {'ours':>12} {'reference':>12} {'ratio':>7} {'target':>7}")
     for name, row in results.items():
         by_time = "ours_s" in row
         ours, reference = (
@@ -335,7 +383,7 @@ def report(results: dict[str, Row]) -> None:
         row["ratio"], row["target"] = ours / reference, TARGETS[name]
         unit, scale = ("s", 1.0) if by_time else ("MB", 1e6)
         print(
-            f"{name:<12} {ours / scale:>10.2f}{unit:>2} {reference / scale:>10.2f}{unit:>2} "
+            f"{name:<20} {ours / scale:>10.2f}{unit:>2} {reference / scale:>10.2f}{unit:>2} "
             f"{row['ratio']:>7.2f} {'≤ ' + str(TARGETS[name]):>7}"
         )
     if "fresh_job" in results:
@@ -372,6 +420,15 @@ def main() -> int:
                 released.testbed.close()  # what it started, it stops
         if "cold_build" in wanted:
             results["cold_build"] = cold_build(context, args.base)
+        if "cold_build_buildkit" in wanted:
+            client = buildkit_docker()
+            if client:
+                results["cold_build_buildkit"] = cold_build(context, args.base, client)
+            else:
+                print(
+                    "cold_build_buildkit: not measured: no Docker client on PATH builds with "
+                    "BuildKit (one with buildx, or one from 18.09 to 22.x)"
+                )
         if "rebuild" in wanted:  # last: it changes the context
             build(context, OURS, args.base, cache=True)
             cold = results.get("cold_build", {}).get("ours_s", 0.0)
