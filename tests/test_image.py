@@ -187,9 +187,10 @@ def test_the_entry_points_freeze_what_loading_made_out_of_the_collectors_way(
     done = subprocess.run(
         [*python, "-IBSu", "-c", GC_PROBE, entry], capture_output=True, text=True, check=False
     )
+    assert done.stdout.strip(), done.stderr
     enabled_while_loading, enabled_after, frozen = done.stdout.splitlines()[-1].split()
-    assert (enabled_while_loading, enabled_after) == ("False", "True"), done.stdout
-    assert int(frozen) > 10_000, done.stdout
+    assert (enabled_while_loading, enabled_after) == ("False", "True"), done.stdout + done.stderr
+    assert int(frozen) > 10_000, done.stdout + done.stderr
 
 
 def test_requests_trusts_certifis_bundle_in_the_final_image(image: str) -> None:
