@@ -16,11 +16,13 @@ import system compiles each once, and a hook keeps its code.
   redo it): what the installed packages load, standard library included. Each
   module is written as sourceless bytecode in place of its source in ROOT (fewer
   bytes to copy; a traceback through them lacks source lines).
-- ``image_bytecode.py ROOT``, in the final image (ROOT /), after the source: what the
-  entry points import and what that loads beyond the first pass, each written as
+- ``image_bytecode.py OUT``, in the second stage, chrooted into that tree after the
+  source is added (so on the final image's own files, by its own interpreter): what
+  the entry points import and what that loads beyond the first pass, each written as
   an unchecked-hash pyc (never compared with its source: nothing in the image
-  changes it) at the path the import system reads, its source kept; the action's
-  own package is compiled whole.
+  changes it) under OUT at the path the import system reads, its source kept; the
+  action's own package is compiled whole. The final image takes OUT apart from the
+  tree, so a source change rebuilds only that small layer.
 
 What no mode loads keeps its source only. The tests run every mode in the final
 image and check, with `docker diff`, that none compiles anything.
@@ -155,8 +157,8 @@ class Compiled:
                 self.add(module.__file__ or "")
 
     def write(self, root: Path) -> None:
-        """Each as an unchecked-hash pyc (PEP 552) where the import system reads it,
-        beside its source."""
+        """Each as an unchecked-hash pyc (PEP 552) under `root` at the path the import
+        system reads: beside its source, once `root` is the image's /."""
         for path, (data, code) in self.code.items():
             _write_pyc(root / importlib.util.cache_from_source(path).lstrip("/"), data, code)
 
@@ -183,7 +185,8 @@ def _write_pyc(target: Path, data: bytes, code: CodeType) -> None:
 def main(argv: list[str]) -> int:
     first = argv[1:2] == ["--packages"]
     if len(argv) != 2 + first or not (sys.flags.isolated and sys.flags.no_site):
-        raise SystemExit("usage: /usr/local/bin/python -I -S image_bytecode.py [--packages] ROOT")
+        usage = "usage: /usr/local/bin/python -I -S image_bytecode.py (--packages ROOT | OUT)"
+        raise SystemExit(usage)
     root = Path(argv[-1])
     sys.path[:0] = [PACKAGES, APP]  # as the entry points set it
     sys.dont_write_bytecode = True  # the pycs are written below, as they must be

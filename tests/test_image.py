@@ -106,6 +106,27 @@ def test_the_final_image_has_no_shell_no_package_manager_no_test_suite(
     assert not [p for p in paths if p.endswith(("/site-packages", "/dist-packages"))]
 
 
+def test_the_final_image_holds_the_action_as_its_source_has_it_and_no_build_script(
+    listing: tuple[str, dict[str, tuple[str, str]]],
+) -> None:
+    # The bytecode of what the modes load is written in a stage of its own, so the
+    # script that writes it stays there.
+    _, paths = listing
+    src = ghrunner.ROOT / "src"
+    assert {p for p in paths if p.count("/") == 2 and p.startswith("/app/")} == {
+        "/app/bin",
+        "/app/lib",
+        "/app/xbearer",
+    }
+    for part in ("bin", "xbearer"):
+        shipped = {p for p in paths if p.startswith(f"/app/{part}/") and "__pycache__" not in p}
+        assert shipped == {
+            f"/app/{path.relative_to(src)}"
+            for path in (src / part).rglob("*")
+            if "__pycache__" not in path.parts
+        }
+
+
 def test_the_final_image_holds_unchecked_bytecode_only_for_what_the_modes_load(
     listing: tuple[str, dict[str, tuple[str, str]]],
 ) -> None:
