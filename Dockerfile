@@ -2,7 +2,7 @@
 # base and assembles that tree in /rootfs, with the bytecode of what the packages
 # load in place of its source; the second (`compiled`) adds the source to that tree
 # and, chrooted into it, compiles what the modes load beyond; the final stage is
-# FROM scratch with the tree and, apart, the source with its bytecode: no shell, no
+# FROM scratch with the tree and, apart, the source and that bytecode: no shell, no
 # package manager. The base is pinned
 # by digest (python:3.13-slim, Python 3.13.15 on Debian trixie, as of September
 # 2026; Dependabot moves it forward). Tests build on an offline stand-in:
@@ -30,22 +30,24 @@ RUN /usr/local/bin/python -I -S /usr/local/share/xbearer/image_tree.py /rootfs -
     && /usr/local/bin/python -I -S /usr/local/share/xbearer/image_bytecode.py --packages /rootfs \
     && rm -rf /app
 
-# The source and the bytecode of what the modes load beyond the packages' (see the
-# script), compiled by the image's own interpreter on the image's own files: the
-# tree, chrooted into. What it writes, and the source, go to /out, apart from the
-# tree; the script itself stays in this stage. BuildKit copies the tree into the
-# final stage meanwhile.
+# The source, to ship as it is (/out/app), and the bytecode of what the modes load
+# beyond the packages' (see the script), written to /out by the image's own
+# interpreter on the image's own files: the tree with the source in it, chrooted
+# into, with no environment, as the final image sets none. The script stays in this
+# stage. BuildKit copies the tree into the final stage meanwhile.
 FROM build AS compiled
-COPY scripts/image_bytecode.py src/ /rootfs/app/
-RUN chroot /rootfs /usr/local/bin/python -I -S -B /app/image_bytecode.py /out \
-    && cp -a /rootfs/app/bin /rootfs/app/xbearer /rootfs/out/app/
+COPY src/ /rootfs/out/app/
+RUN cp -a /rootfs/out/app/. /rootfs/app/ \
+    && cp /usr/local/share/xbearer/image_bytecode.py /rootfs/tmp/ \
+    && env -i /usr/sbin/chroot /rootfs /usr/local/bin/python -I -S -B /tmp/image_bytecode.py /out
 
 FROM scratch
 # No USER: GitHub runs container actions as root so they can write the
 # workspace and the file-command files. No ENV either: the entry points run
 # Python isolated (-I: a job's PYTHONPATH cannot reach in) and set their path.
-# Two layers: the tree, which a source change leaves alone, then the small one
-# of the source and its bytecode, which it rebuilds.
+# The entry point first, so that a source change does not redo it. Then two
+# layers: the tree, which a source change leaves alone, then the small one it
+# rebuilds: the source and the bytecode of what the modes load beyond the packages'.
+ENTRYPOINT ["/app/bin/main"]
 COPY --from=build /rootfs/ /
 COPY --from=compiled /rootfs/out/ /
-ENTRYPOINT ["/app/bin/main"]

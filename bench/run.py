@@ -22,7 +22,8 @@ Usage: .venv/bin/python bench/run.py [--base IMAGE] [--only NAME ...]
 5. cold_build, cold_build_buildkit: build with no layer cache (base present), ours
    vs the naive build, best of 3: with the legacy builder, and with BuildKit as
    GitHub's runners build (through a Docker client on PATH that has it)
-6. rebuild: after a change to one source file, which steps rebuild, and time
+6. rebuild: after a change to one source file, which steps rebuild, and time, best
+   of 3
 Prints a table and updates bench/results.json (the README's table comes from it:
 scripts/readme_tables.py). Ratios, not absolute times, are what to compare: this
 machine is shared and noisy.
@@ -276,9 +277,14 @@ def cold_build(context: Path, base: str, buildkit: str | None = None) -> Row:
 
 
 def rebuild(context: Path, base: str, cold_s: float) -> Row:
+    """After a change to one source file, which steps rebuild and how long, best of 3
+    (each a new change, so that each rebuilds), as the cold build is measured."""
     source = context / "src" / "xbearer" / "cli.py"
-    source.write_text(source.read_text() + "\n# changed\n")
-    rebuild_s, log = build(context, OURS, base, cache=True)
+    samples = []
+    for turn in range(3):
+        source.write_text(source.read_text() + f"\n# changed {turn}\n")
+        samples.append(build(context, OURS, base, cache=True))
+    rebuild_s, log = min(samples)
     blocks = log.split("\nStep ")[1:]  # one per Dockerfile instruction
     steps = [b for b in blocks if not b.split(" : ", 1)[1].startswith(("ARG", "FROM"))]
     rebuilt = [b.split("\n", 1)[0] for b in steps if "Using cache" not in b]

@@ -91,13 +91,13 @@ MEASURES = {
         "that does would come from Docker Hub.",
     ),
     "rebuild": (
-        "rebuild after one source change",
+        "rebuild after one source change (best of 3)",
         "our cold build",
         "a source change rebuilds the steps after it: copying the source, compiling what "
         "the modes load beyond the packages' (the packages' bytecode is made before the "
-        "source is copied), the copy of that small layer into the final stage and the entry "
-        "point's step; on this engine each step costs a tenth of a second or more, whatever "
-        "it does.",
+        "source is copied) and copying that small layer into the final stage, whose entry "
+        "point is set before it; on this engine each step costs a tenth of a second or "
+        "more, whatever it does.",
     ),
 }
 

@@ -110,21 +110,26 @@ def test_the_final_image_holds_the_action_as_its_source_has_it_and_no_build_scri
     listing: tuple[str, dict[str, tuple[str, str]]],
 ) -> None:
     # The bytecode of what the modes load is written in a stage of its own, so the
-    # script that writes it stays there.
+    # scripts that build the image stay behind, and the source ships as src/ has it
+    # (what the build context takes of it: no egg-info, no bytecode).
     _, paths = listing
     src = ghrunner.ROOT / "src"
-    assert {p for p in paths if p.count("/") == 2 and p.startswith("/app/")} == {
-        "/app/bin",
-        "/app/lib",
-        "/app/xbearer",
+    kind = lambda path: "l" if path.is_symlink() else "d" if path.is_dir() else "f"  # noqa: E731
+    expected = {
+        f"/app/{path.relative_to(src)}": kind(path)
+        for path in src.rglob("*")
+        if not any(part == "__pycache__" or part.endswith(".egg-info") for part in path.parts)
     }
-    for part in ("bin", "xbearer"):
-        shipped = {p for p in paths if p.startswith(f"/app/{part}/") and "__pycache__" not in p}
-        assert shipped == {
-            f"/app/{path.relative_to(src)}"
-            for path in (src / part).rglob("*")
-            if "__pycache__" not in path.parts
-        }
+    shipped = {
+        path: kind
+        for path, (kind, _) in paths.items()
+        if path.startswith("/app/")
+        and not path.startswith("/app/lib")
+        and "__pycache__" not in path
+    }
+    assert shipped == expected
+    assert "/app/lib" in paths
+    assert not [p for p in paths if os.path.basename(p) in ("image_bytecode.py", "image_tree.py")]
 
 
 def test_the_final_image_holds_unchecked_bytecode_only_for_what_the_modes_load(
