@@ -86,9 +86,8 @@ MEASURES = {
         "scratch` stage while a stage of its own compiles what the modes load beyond the "
         "packages; but that compiling needs what the install made, so it cannot overlap the "
         "install: it, and BuildKit's time between the steps it adds, is what ours adds. "
-        "`COPY --link` could not be measured: this "
-        "engine's BuildKit (Docker 20.10) parses no `--link`, and the Dockerfile frontend "
-        "that does would come from Docker Hub.",
+        "`COPY --link` could not be measured: this engine's BuildKit (Docker 20.10) parses "
+        "no `--link`, and the Dockerfile frontend that does would come from Docker Hub.",
     ),
     "rebuild": (
         "rebuild after one source change (best of 3)",

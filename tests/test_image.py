@@ -114,21 +114,23 @@ def test_the_final_image_holds_the_action_as_its_source_has_it_and_no_build_scri
     # (what the build context takes of it: no egg-info, no bytecode).
     _, paths = listing
     src = ghrunner.ROOT / "src"
-    kind = lambda path: "l" if path.is_symlink() else "d" if path.is_dir() else "f"  # noqa: E731
+    kind_of = lambda path: "l" if path.is_symlink() else "d" if path.is_dir() else "f"  # noqa: E731
     expected = {
-        f"/app/{path.relative_to(src)}": kind(path)
+        f"/app/{path.relative_to(src)}": kind_of(path)
         for path in src.rglob("*")
         if not any(part == "__pycache__" or part.endswith(".egg-info") for part in path.parts)
     }
+    packages = "/app/lib"
     shipped = {
         path: kind
         for path, (kind, _) in paths.items()
         if path.startswith("/app/")
-        and not path.startswith("/app/lib")
-        and "__pycache__" not in path
+        and path != packages
+        and not path.startswith(packages + "/")
+        and "/__pycache__" not in path
     }
     assert shipped == expected
-    assert "/app/lib" in paths
+    assert paths[packages][0] == "d"
     assert not [p for p in paths if os.path.basename(p) in ("image_bytecode.py", "image_tree.py")]
 
 
