@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
-import io
 import os
 import re
 import signal
@@ -26,7 +25,6 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from unittest import mock
 from urllib.parse import quote, quote_plus, unquote
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,40 +167,40 @@ def run(
 def run_in_process(
     inputs: Mapping[str, str],
     *,
+    post: bool = False,
+    state: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
     workspace: Path | None = None,
 ) -> Run:
-    """The main step's `main()` in this process, as `run()` would start it: the same
-    variables and file-command files, the workspace as working directory, its output
-    through a strict UTF-8 stream (a character that cannot be written fails the test).
-    The signal handlers the step installs are put back afterwards."""
-    from xbearer import action  # here: scripts/demo uses this module without src on its path
+    """The main (or post) step's function in this process, given a recording core and
+    the variables `run()` would set as its environment, with the workspace as working
+    directory. The job summary is not written (the toolkit writes it where the process's
+    environment says: `run()` covers it). The signal handlers the step installs are put
+    back afterwards."""
+    # Here: scripts/demo and smoke_image use this module with the standard library alone.
+    from recording_core import RecordingCore
 
-    with tempfile.TemporaryDirectory() as tmp:
-        files = {kind: Path(tmp, f"{kind.lower()}_file") for kind in FILE_COMMANDS}
-        for path in files.values():
-            path.touch()
-        ws = workspace or ROOT
-        variables = {**host_env(), **{f"INPUT_{k.upper()}": v for k, v in inputs.items()}}
-        variables.update(env or {})
-        variables.update({f"GITHUB_{k}": str(p) for k, p in files.items()})
-        variables.update(GITHUB_WORKSPACE=str(ws))
-        raw = io.BytesIO()
-        out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", write_through=True)
-        handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            with (
-                mock.patch.dict(os.environ, variables, clear=True),
-                contextlib.chdir(ws),
-                contextlib.redirect_stdout(out),
-                contextlib.redirect_stderr(out),
-            ):
-                rc = action.main()
-        finally:
-            for signum, handler in handlers.items():
-                signal.signal(signum, handler)
-        written = {kind: path.read_text() for kind, path in files.items()}
-    return Run(rc, raw.getvalue().decode(), written, dict(inputs))
+    from xbearer import action
+
+    ws = workspace or ROOT
+    core = RecordingCore(inputs, state or {}, FILE_COMMANDS)
+    environ = {
+        **host_env(),
+        **(env or {}),
+        **{f"GITHUB_{kind}": f"recorded-{kind.lower()}" for kind in ("OUTPUT", "ENV", "STATE")},
+        "GITHUB_WORKSPACE": str(ws),
+    }
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with contextlib.chdir(ws):
+            rc = (action.post if post else action.main)(core, environ)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    files = {kind: "".join(f"{text}\n" for text in texts) for kind, texts in core.files.items()}
+    log = "".join(f"{line}\n" for line in core.log)
+    log.encode("utf-8")  # strict, as the runner's pipe: a character it cannot carry fails
+    return Run(rc, log, files, dict(inputs))
 
 
 def host_env() -> dict[str, str]:

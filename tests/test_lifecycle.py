@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -332,3 +333,18 @@ def test_revocation_succeeds_only_with_xs_documented_answer(run, api: Api, answe
     (warning,) = post.annotations("warning")
     assert "answered HTTP 200 without X's confirmation" in warning
     assert "the token may still be live" in warning
+
+
+def test_the_steps_take_their_core_and_environment_and_touch_no_global(api) -> None:
+    """main and post read and write only through the core and the mapping they are
+    given: the process's environment is left as it was."""
+    before = dict(os.environ)
+    main = ghrunner.run_in_process({**api.inputs(), "invalidate": "true"})
+    assert main.rc == 0, main.log
+    assert main.log.splitlines()[-1].startswith("Obtained a bearer token from ")
+    post = ghrunner.run_in_process(
+        {**api.inputs(), "invalidate": "true"}, post=True, state=main.state
+    )
+    assert post.rc == 0, post.log
+    assert "Revoked the bearer token" in post.log and api.fake.revoked == {main.outputs["bearer"]}
+    assert dict(os.environ) == before

@@ -168,3 +168,16 @@ def test_only_the_modes_that_mint_seal() -> None:
         UserContext: True,
         AppOnly: True,
     }
+
+
+def test_a_new_mode_is_chosen_by_its_line_in_choices(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Carrier(AppOnly):
+        kind = "a carrier pigeon's token"
+
+    monkeypatch.setattr(
+        selection, "CHOICES", {Carrier: lambda i, _: i.any(["api-key"]), **selection.CHOICES}
+    )
+    monkeypatch.setitem(selection.REFUSED, Carrier, selection.REFUSED[AppOnly])
+    assert selection.select(*_inputs(KEYS)) is Carrier
+    assert selection.select(*_inputs({"refresh-token": "r" * 20})) is UserContext
+    assert isinstance(selection.load(*_inputs(KEYS), {}, ACTION_TERMS), Carrier)

@@ -9,14 +9,17 @@ container from outside the process, with and without it).
 from __future__ import annotations
 
 import gc
+import os
 from typing import Literal
 
 
 def run(step: Literal["main", "post"]) -> int:
     """Load the action, then run its main or its post step; the exit status."""
     gc.disable()
+    from actions_toolkit import core
+
     from . import action
 
     gc.freeze()
     gc.enable()
-    return action.main() if step == "main" else action.post()
+    return (action.main if step == "main" else action.post)(core, os.environ)

@@ -94,14 +94,8 @@ class UserContext:
     def load(
         cls, inputs: Inputs, common: CommonSettings, environ: Mapping[str, str], terms: Terms
     ) -> UserContext:
-        """Check this mode's inputs and the runner's variables, before any request."""
-        if common.passphrase and common.invalidate:
-            raise InputError(
-                "passphrase (sealing the token for later jobs) with invalidate: true would "
-                "revoke the token when this job ends, before any later job can use it. Revoke "
-                "in the last job instead: give it sealed-bearer, passphrase, client-id (and "
-                "client-secret) and invalidate: true."
-            )
+        """Check this mode's values and the runner's variables, before any request
+        (selection has refused what may not come with them)."""
         client = _client(inputs, terms)
         check_secret("refresh-token", inputs.get("refresh-token"), terms)
         name = inputs.get("refresh-token-secret-name")
@@ -154,9 +148,9 @@ class UserContext:
             tokens.access_token,
             "user",
             [
-                f"- Checked that the {store.where} can be written ({check.done}).",
-                f"- Refreshed a user access token at {host}{scopes}{lasting}.",
-                f"- Stored the rotated refresh token in the {store.where}.",
+                f"Checked that the {store.where} can be written ({check.done}).",
+                f"Refreshed a user access token at {host}{scopes}{lasting}.",
+                f"Stored the rotated refresh token in the {store.where}.",
             ],
             {
                 "expires-in": tokens.expires_in,
