@@ -174,9 +174,8 @@ def test_a_new_mode_is_chosen_by_its_line_in_choices(monkeypatch: pytest.MonkeyP
     class Carrier(AppOnly):
         kind = "a carrier pigeon's token"
 
-    monkeypatch.setattr(
-        selection, "CHOICES", {Carrier: lambda i, _: i.any(["api-key"]), **selection.CHOICES}
-    )
+    choices: dict[type[Mode], selection.Test] = {Carrier: lambda i, _: i.any(["api-key"])}
+    monkeypatch.setattr(selection, "CHOICES", {**choices, **selection.CHOICES})
     monkeypatch.setitem(selection.REFUSED, Carrier, selection.REFUSED[AppOnly])
     assert selection.select(*_inputs(KEYS)) is Carrier
     assert selection.select(*_inputs({"refresh-token": "r" * 20})) is UserContext
