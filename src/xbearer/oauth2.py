@@ -80,11 +80,17 @@ class UserTokens:
     attempts: int
 
 
-def _expiry(expires_in: int) -> str:
-    """The moment `expires_in` seconds from now, in UTC as RFC 3339: called as X's answer
-    arrives, so that a later job can tell whether the token still lives."""
-    moment = datetime.now(UTC) + timedelta(seconds=min(expires_in, 10**9))
+def stamp(seconds_from_now: int = 0) -> str:
+    """A moment from now, in UTC as RFC 3339 (to the second), as outputs and summaries
+    give times."""
+    moment = datetime.now(UTC) + timedelta(seconds=min(seconds_from_now, 10**9))
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _expiry(expires_in: int) -> str:
+    """When the access token expires: called as X's answer arrives, so that a later job
+    can tell whether the token still lives."""
+    return stamp(expires_in)
 
 
 def refresh(

@@ -141,16 +141,21 @@ class UserContext:
                     f"{exc.message} The rotated refresh token was stored in the {store.where}."
                 ) from None
             self._keep(tokens.refresh_token, key, tokens.scope)
+        rotated = oauth2.stamp()  # a keep-alive schedule's summary says when, each run
         host = self.common.endpoint.host
         scopes = f" for {tokens.scope}" if tokens.scope else ""
-        lasting = f", valid for {tokens.expires_in} s" if tokens.expires_in else ""
+        lasting = (
+            f", valid for {tokens.expires_in} s (until {tokens.expires_at})"
+            if tokens.expires_in
+            else ""
+        )
         return TokenResult(
             tokens.access_token,
             "user",
             [
                 f"Checked that the {store.where} can be written ({check.done}).",
                 f"Refreshed a user access token at {host}{scopes}{lasting}.",
-                f"Stored the rotated refresh token in the {store.where}.",
+                f"Stored the rotated refresh token in the {store.where} at {rotated}.",
             ],
             {
                 "expires-in": tokens.expires_in,
