@@ -15,8 +15,7 @@ import json
 import os
 import sys
 import textwrap
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import __version__, config
@@ -34,11 +33,6 @@ MAX_SEALED = 64 * 1024  # far more than any sealed token
 _PACKAGES = {"nacl": "pynacl", "oauthlib": "oauthlib"}  # what to install for a missing module
 
 
-def _renamed(terms: Terms, names: Mapping[str, str], **words: str) -> Terms:
-    """The same words, with some settings called otherwise: built once, at import."""
-    return replace(terms, names={**terms.names, **names}, **words)
-
-
 def _typed(key: bool, secret: bool) -> Terms:
     """xbearer's words when the API key or secret (or both) was typed at the prompt."""
     names = {
@@ -46,33 +40,39 @@ def _typed(key: bool, secret: bool) -> Terms:
         "api-secret": "the API secret key you typed" if secret else SECRET_VAR,
     }
     both = "the API key and API secret key you typed"
-    credentials = both if key and secret else f"{names['api-key']} and {names['api-secret']}"
-    return _renamed(CLI_TERMS, names, credentials=credentials)
+    names["api-key and api-secret"] = (
+        both if key and secret else f"{names['api-key']} and {names['api-secret']}"
+    )
+    return CLI_TERMS.renamed(names)
 
 
 # The words of each command, for each place a secret came from (a variable or a prompt).
 TOKEN_TERMS = {
     (key, secret): _typed(key, secret) for key in (False, True) for secret in (False, True)
 }
-AUTHORIZE_TERMS = _renamed(
-    CLI_TERMS,
+AUTHORIZE_TERMS = CLI_TERMS.renamed(
     {
         "client-id": "--client-id",
         "client-secret": CLIENT_SECRET_VAR,
         "authorize-url": "--authorize-url",
         "refresh-token-secret-name": "--secret",
-    },
-    # The credential xbearer authorize reads from the environment is the client secret
-    # (a GitHub token is named by the variable it came from: GITHUB_TOKEN_TERMS).
-    set_credentials="set it to the app's OAuth 2.0 Client Secret, or, for a public client, "
-    "leave it unset and do not give --confidential.",
+    }
 )
-TYPED_CLIENT_SECRET_TERMS = _renamed(
-    AUTHORIZE_TERMS, {"client-secret": "the client secret you typed"}
+TYPED_CLIENT_SECRET_TERMS = AUTHORIZE_TERMS.renamed(
+    {"client-secret": "the client secret you typed"}
 )
 GITHUB_TOKEN_TERMS = {
-    var: _renamed(AUTHORIZE_TERMS, {"github-token": var}) for var in GITHUB_TOKEN_VARS
+    var: AUTHORIZE_TERMS.renamed({"github-token": var}) for var in GITHUB_TOKEN_VARS
 }
+# What to do about a secret that is unset (or blank), for each command.
+API_KEY_HINT = (
+    f"set {KEY_VAR} and {SECRET_VAR} in the environment, or run xbearer in a terminal to be "
+    "asked for them."
+)
+CLIENT_HINT = (
+    "set it to the app's OAuth 2.0 Client Secret, or, for a public client, leave it unset and "
+    "do not give --confidential."
+)
 
 
 def _text(*paragraphs: str) -> str:
@@ -349,9 +349,11 @@ def _secret(var: str, what: str, *, ask: bool, hint: str) -> tuple[str, bool]:
 def _token(args: argparse.Namespace) -> int:
     """The app-only bearer token, as the action gets it."""
     tty = sys.stdin.isatty()
-    hint = CLI_TERMS.set_credentials
-    key, key_typed = _secret(KEY_VAR, "API key", ask=tty, hint=hint)
-    secret, secret_typed = _secret(SECRET_VAR, "API secret key", ask=tty, hint=hint)
+    key, key_typed = _secret(KEY_VAR, "API key", ask=tty, hint=API_KEY_HINT)
+    secret, secret_typed = _secret(SECRET_VAR, "API secret key", ask=tty, hint=API_KEY_HINT)
+    for var, value in ((KEY_VAR, key), (SECRET_VAR, secret)):
+        if not value.strip():  # said here: config.check_secret says it in the action's words
+            raise InputError(f"{var} is empty: {API_KEY_HINT}")
     terms = TOKEN_TERMS[key_typed, secret_typed]
     raw = {
         "api-key": key,
@@ -468,10 +470,11 @@ def _client_secret(confidential: bool) -> str | None:
     value = os.environ.get(CLIENT_SECRET_VAR)
     if value is None and not confidential:
         return None
-    hint = AUTHORIZE_TERMS.set_credentials
     secret, typed = _secret(
-        CLIENT_SECRET_VAR, "client secret", ask=confidential and _terminal(), hint=hint
+        CLIENT_SECRET_VAR, "client secret", ask=confidential and _terminal(), hint=CLIENT_HINT
     )
+    if not secret.strip():  # said here: config.check_secret says it in the action's words
+        raise InputError(f"{CLIENT_SECRET_VAR} is empty: {CLIENT_HINT}")
     terms = TYPED_CLIENT_SECRET_TERMS if typed else AUTHORIZE_TERMS
     config.check_secret("client-secret", secret.strip(), terms)
     return secret.strip()

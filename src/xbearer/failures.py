@@ -90,9 +90,11 @@ def describe(fault: Fault, endpoint: Endpoint) -> str:
             "to trust."
         )
     if cause is Cause.TLS_CUT:
-        return (
-            f"TLS handshake with {host} was cut off by the server{tls}: {terms.later}, or "
-            "check a proxy in between."
+        return terms.say(
+            action=f"TLS handshake with {host} was cut off by the server{tls}: re-run the job "
+            "later, or check a proxy in between.",
+            cli=f"TLS handshake with {host} was cut off by the server{tls}: try again later, "
+            "or check a proxy in between.",
         )
     if cause is Cause.TLS:
         return (
@@ -107,23 +109,39 @@ def describe(fault: Fault, endpoint: Endpoint) -> str:
     if cause is Cause.UNRESOLVED:
         return f"Could not resolve {urlsplit(endpoint.api_url).hostname}{detail}: check {api_url}."
     if cause is Cause.UNREACHABLE:
-        return f"Could not connect to {host}{detail}: check {api_url} and {terms.network}."
+        return terms.say(
+            action=f"Could not connect to {host}{detail}: check {api_url} and the runner's "
+            "network.",
+            cli=f"Could not connect to {host}{detail}: check {api_url} and this machine's network.",
+        )
     if cause is Cause.CONNECT_TIMEOUT:
-        return (
-            f"Could not connect to {host} within {endpoint.timeout:g} s ({tried}): check "
-            f"{api_url} and {terms.network}, or raise {timeout}."
+        seconds = endpoint.timeout
+        return terms.say(
+            action=f"Could not connect to {host} within {seconds:g} s ({tried}): check "
+            f"{api_url} and the runner's network, or raise {timeout}.",
+            cli=f"Could not connect to {host} within {seconds:g} s ({tried}): check "
+            f"{api_url} and this machine's network, or raise {timeout}.",
         )
     if cause is Cause.SILENT:
-        return (
-            f"{host} sent nothing for {endpoint.timeout:g} s ({tried}): raise {timeout} or "
-            f"{terms.later}."
+        seconds = endpoint.timeout
+        return terms.say(
+            action=f"{host} sent nothing for {seconds:g} s ({tried}): raise {timeout} or "
+            "re-run the job later.",
+            cli=f"{host} sent nothing for {seconds:g} s ({tried}): raise {timeout} or try "
+            "again later.",
         )
     if cause is Cause.UNDECODABLE:
-        return f"The answer from {host} could not be decompressed ({tried}): {terms.later}."
+        return terms.say(
+            action=f"The answer from {host} could not be decompressed ({tried}): re-run the "
+            "job later.",
+            cli=f"The answer from {host} could not be decompressed ({tried}): try again later.",
+        )
     if cause is Cause.BROKEN:
-        return (
-            f"The connection to {host} broke before a complete answer arrived{detail}: "
-            f"{terms.later}."
+        return terms.say(
+            action=f"The connection to {host} broke before a complete answer arrived{detail}: "
+            "re-run the job later.",
+            cli=f"The connection to {host} broke before a complete answer arrived{detail}: "
+            "try again later.",
         )
     if cause is Cause.MALFORMED_HEADER:
         return f"{host} answered with a malformed header ({tried}): check {api_url}."
@@ -133,8 +151,14 @@ def describe(fault: Fault, endpoint: Endpoint) -> str:
             f"{api_url}."
         )
     if cause is Cause.OVER_BUDGET:
-        return (
-            f"No complete answer from {host} within the time budget of {endpoint.budget:g} s "
-            f"((retries + 1) × timeout + {fault.limit:g} s per retry): {terms.later}."
+        budget, per_retry = endpoint.budget, fault.limit
+        return terms.say(
+            action=f"No complete answer from {host} within the time budget of {budget:g} s "
+            f"((retries + 1) × timeout + {per_retry:g} s per retry): re-run the job later.",
+            cli=f"No complete answer from {host} within the time budget of {budget:g} s "
+            f"((retries + 1) × timeout + {per_retry:g} s per retry): try again later.",
         )
-    return f"The request to {host} failed ({fault.error}; {tried}): {terms.later}."
+    return terms.say(
+        action=f"The request to {host} failed ({fault.error}; {tried}): re-run the job later.",
+        cli=f"The request to {host} failed ({fault.error}; {tried}): try again later.",
+    )

@@ -195,7 +195,11 @@ class SecretStore:
                 if answer.wait_asked is not None
                 else "retried as often as retries allows"
             )
-            return f"{head}: GitHub's {limit or 'rate'} limit; {waited}: {terms.later}."
+            limit = limit or "rate"
+            return terms.say(
+                action=f"{head}: GitHub's {limit} limit; {waited}: re-run the job later.",
+                cli=f"{head}: GitHub's {limit} limit; {waited}: try again later.",
+            )
         if answer.status == 401:  # GitHub's answer to a token that expired or was revoked
             return (
                 f"{head}: {token} is wrong, expired or revoked: renew it and store it again. "
@@ -215,7 +219,7 @@ class SecretStore:
             )
         if answer.status == 422:
             return f"{head}: check {terms.name('refresh-token-secret-name')}."
-        return f"{head}: {terms.later}."
+        return terms.say(action=f"{head}: re-run the job later.", cli=f"{head}: try again later.")
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,10 @@ def _refresh_hint(answer: Answer, endpoint: Endpoint, name: str) -> str:
             "used)."
         )
     if answer.status in REFRESH_RETRY.statuses:
-        return f"X did not act on it, so {name} was not used: {terms.later}."
+        return terms.say(
+            action=f"X did not act on it, so {name} was not used: re-run the job later.",
+            cli=f"X did not act on it, so {name} was not used: try again later.",
+        )
     if answer.status >= 500:
         return (
             f"the refresh may have reached X, which then rotated {name}: the one stored may no "

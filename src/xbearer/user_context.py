@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from . import github, oauth2
-from .config import CommonSettings, Inputs, check_secret
+from .config import EMPTY_INPUT, CommonSettings, Inputs, check_secret
 from .errors import ActionError, InputError, Terms
 from .github import SecretStore
 from .modes import TokenResult
@@ -105,9 +105,7 @@ class UserContext:
                 "from, so that the rotated refresh token is stored back into it."
             )
         if not inputs.get("github-token"):
-            raise InputError(
-                f"github-token is empty: {terms.set_credentials} It {github.PERMISSION}"
-            )
+            raise InputError(f"github-token is empty: {EMPTY_INPUT} It {github.PERMISSION}")
         if not environ.get("GITHUB_API_URL", "").strip():
             raise InputError(
                 "GITHUB_API_URL is not set: GitHub's runner sets it for every step; this mode "
