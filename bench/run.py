@@ -48,7 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fake_x import API_KEY, API_SECRET, FakeX, Server  # noqa: E402
+from fakes import API_KEY, API_SECRET, FakeX, Server  # noqa: E402
 from testbed import Testbed  # noqa: E402
 
 OURS, PREVIOUS = "xbearer:bench", "xbearer-previous:bench"

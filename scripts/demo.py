@@ -1,7 +1,7 @@
 """The action end to end, offline: a two-job workflow as GitHub's runner runs and shows it.
 
 Run `scripts/demo` (it checks Docker and Python first). The action's image is built
-from the Dockerfile, the fake X API (tests/fake_x.py) answers on 127.0.0.1, and each
+from the Dockerfile, the fake X API (tests/fakes) answers on 127.0.0.1, and each
 step runs the way the runner runs it: the action in its container with the runner's
 mounts and variables, a `run:` step as a shell command. Each log is printed as the
 Actions log shows it, masks applied; the file-command files, which only the runner
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import ghrunner  # noqa: E402
-from fake_x import API_KEY, API_SECRET, FakeX, Server  # noqa: E402
+from fakes import API_KEY, API_SECRET, FakeX, Server  # noqa: E402
 
 IMAGE = "xbearer:demo"
 PASSPHRASE = "demo passphrase, from a secret"

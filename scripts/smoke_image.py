@@ -1,7 +1,7 @@
 """Run the action's image through every mode before a release, on one platform.
 
 `python3 scripts/smoke_image.py IMAGE [--platform linux/arm64]` starts the fake X API
-(tests/fake_x.py) on 127.0.0.1 and runs IMAGE as GitHub's runner runs a Docker
+(tests/fakes) on 127.0.0.1 and runs IMAGE as GitHub's runner runs a Docker
 action (INPUT_* variables, the file-command files and a workspace mounted; see
 tests/ghrunner.py), on that platform (another architecture runs under QEMU). An
 IMAGE@sha256:... reference is pulled first, for that platform. Then:
@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import ghrunner
-from fake_x import API_KEY, API_SECRET, FakeX, Server
+from fakes import API_KEY, API_SECRET, FakeX, Server
 
 PASSPHRASE = "smoke test passphrase"  # the fake's, no secret
 # Generous: on another architecture every instruction runs under QEMU.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import ghrunner
 from conftest import Api
-from fake_x import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, TOKEN
+from fakes import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, TOKEN
 
 PASS = "correct horse battery staple"
 SECRETS = {

@@ -18,7 +18,7 @@ import trustme
 
 import ghrunner
 from conftest import Api, GitHub, _github, _serve
-from fake_x import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, TOKEN
+from fakes import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, TOKEN
 from proxy import ConnectProxy
 
 PASS = "correct horse battery staple"

@@ -24,7 +24,7 @@ from xbearer.transport import Endpoint
 import ghrunner
 from browser import Visit, follow
 from conftest import Api, GitHub
-from fake_x_oauth2 import CLIENT_ID, CLIENT_SECRET, PUBLIC_CLIENT_ID, USER, s256
+from fakes.x_oauth2 import CLIENT_ID, CLIENT_SECRET, PUBLIC_CLIENT_ID, USER, s256
 from ghrunner import ROOT, host_env
 from terminal import Terminal
 

@@ -22,8 +22,8 @@ from xbearer.transport import USER_AGENT
 
 from browser import follow
 from conftest import Api, GitHub
-from fake_x import API_KEY, API_SECRET, TOKEN
-from fake_x_oauth2 import CLIENT_ID, CLIENT_SECRET
+from fakes import API_KEY, API_SECRET, TOKEN
+from fakes.x_oauth2 import CLIENT_ID, CLIENT_SECRET
 from ghrunner import ROOT, host_env
 from terminal import Terminal
 

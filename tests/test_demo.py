@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 import ghrunner
 from conftest import BASE
-from fake_x import API_KEY, API_SECRET, TOKEN
+from fakes import API_KEY, API_SECRET, TOKEN
 from ghrunner import ROOT, host_env
 
 

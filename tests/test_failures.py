@@ -14,7 +14,7 @@ from xbearer.failures import Cause, Fault, describe, retrying, short
 from xbearer.transport import Endpoint, TransportError
 
 from conftest import Api, endpoint
-from fake_x import API_KEY, API_SECRET
+from fakes import API_KEY, API_SECRET
 
 CREDS = Credentials(API_KEY, API_SECRET)
 

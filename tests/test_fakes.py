@@ -22,8 +22,8 @@ from xbearer.answers import validate_token
 import browser
 import ghrunner
 from conftest import Api, GitHub
-from fake_x import TOKEN
-from fake_x_oauth2 import (
+from fakes import TOKEN
+from fakes.x_oauth2 import (
     CLIENT_ID,
     CLIENT_SECRET,
     INVALID_CODE,

@@ -12,7 +12,7 @@ import trustme
 
 import ghrunner
 from conftest import Api, GitHub, _serve
-from fake_x import TOKEN
+from fakes import TOKEN
 
 # (fault queue, retries, expected attempts)
 TRANSIENT = [

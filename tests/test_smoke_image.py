@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from fake_x import FakeX, Server
+from fakes import FakeX, Server
 from ghrunner import ROOT
 
 SCRIPT = ROOT / "scripts" / "smoke_image.py"

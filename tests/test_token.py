@@ -15,7 +15,7 @@ from xbearer.transport import USER_AGENT
 
 import ghrunner
 from conftest import Api, endpoint
-from fake_x import API_KEY, API_SECRET, TOKEN, FakeX, Server
+from fakes import API_KEY, API_SECRET, TOKEN, FakeX, Server
 
 
 def test_request_matches_the_documented_curl_command(api: Api) -> None:

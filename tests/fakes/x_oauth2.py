@@ -1,4 +1,4 @@
-"""X's OAuth 2.0 user-context endpoints, served by the fake X API (tests/fake_x.py).
+"""X's OAuth 2.0 user-context endpoints, served by the fake X API (fakes/x.py).
 
 - ``GET /i/oauth2/authorize`` checks the request as X does (known client, registered
   redirect URI, scopes, PKCE challenge, state), then approves (302 to
@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 
 if TYPE_CHECKING:
-    from fake_x import Handler, Seen
+    from .server import Seen
+    from .x import Handler
 
 # Realistic credentials: X's client IDs are base64url of "<20 chars>:1:ci" (confidential)
 # or ":1:na" (native, public); secrets are 50 characters of the base64url alphabet.
@@ -243,10 +244,6 @@ class OAuth2:
     def revoke_requests(self) -> list[Seen]:
         return [r for r in self.requests if urlsplit(r.path).path == REVOKE]
 
-    def next_fault(self, queue: list[str]) -> str:
-        with self.lock:
-            return queue.pop(0) if queue else "ok"
-
     # -- X's side ----------------------------------------------------------------
     def _new(self, kind: str, client_id: str, scopes: tuple[str, ...]) -> Token:
         """Issue a token (the caller holds the lock)."""
@@ -301,7 +298,7 @@ def _problem(
     """An API error as X's v2 API writes it (RFC 7807)."""
     phrase = HTTPStatus(status).phrase
     body = {"title": title or phrase, "detail": detail or phrase, "type": kind, "status": status}
-    handler._send(status, json.dumps(body).encode(), "application/problem+json", headers)
+    handler.send(status, json.dumps(body).encode(), "application/problem+json", headers)
 
 
 def _form(seen: Seen) -> dict[str, str]:
@@ -337,10 +334,10 @@ def _before(handler: Handler, fault: str) -> bool:
         reset = str(int(time.time()) + int(arg or "1"))
         _problem(handler, 429, headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": reset})
     elif name == "html":
-        handler._send(int(arg), b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html")
+        handler.send(int(arg), b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html")
     elif name in ("reset", "stall"):
         time.sleep(float(arg or "3") if name == "stall" else 0)
-        handler._reset()
+        handler.reset()
     else:
         raise ValueError(f"unknown OAuth 2.0 fault {fault!r}")
     return True
@@ -351,16 +348,16 @@ def _after(handler: Handler, fault: str, answer: Answer) -> None:
     name, _, arg = fault.partition(":")
     if name == "lost-answer":
         if arg:  # a proxy's error page instead of X's answer
-            handler._send(
+            handler.send(
                 int(arg), b"<html><body><h1>Gateway Timeout</h1></body></html>", "text/html"
             )
         else:
-            handler._reset()
+            handler.reset()
         return
     if name == "slow":
         time.sleep(float(arg or "3"))
     status, body = answer
-    handler._send(status, json.dumps(body).encode())
+    handler.send(status, json.dumps(body).encode())
 
 
 # -- the OAuth 2.0 endpoints ------------------------------------------------------------------
@@ -494,7 +491,7 @@ def _authorize(handler: Handler, seen: Seen) -> None:
         or method is None
         or not 0 < len(state) <= 500
     ):
-        handler._send(400, ERROR_PAGE, "text/html; charset=utf-8")  # X shows a page: no redirect
+        handler.send(400, ERROR_PAGE, "text/html; charset=utf-8")  # X shows a page: no redirect
         return
     if oauth2.decision == "deny":
         params = {"error": "access_denied", "state": state}
@@ -515,7 +512,7 @@ def _authorize(handler: Handler, seen: Seen) -> None:
     else:
         raise ValueError(f"decision must be approve or deny, not {oauth2.decision!r}")
     joiner = "&" if urlsplit(redirect).query else "?"
-    handler._send(
+    handler.send(
         302, b"", "text/html; charset=utf-8", {"Location": redirect + joiner + urlencode(params)}
     )
 
@@ -546,14 +543,14 @@ def _refused(
 
 def _users_me(handler: Handler, seen: Seen) -> None:
     if not _refused(handler, _caller(handler, seen), READ, app=False):
-        handler._send(200, json.dumps({"data": handler.server.fake.oauth2.user}).encode())
+        handler.send(200, json.dumps({"data": handler.server.fake.oauth2.user}).encode())
 
 
 def _get_tweets(handler: Handler, seen: Seen) -> None:
     if not _refused(handler, _caller(handler, seen), READ, app=True):
         ids = dict(parse_qsl(urlsplit(seen.path).query)).get("ids", "20")
         body = {"data": [{"id": ids, "text": "just setting up my twttr"}]}
-        handler._send(200, json.dumps(body).encode())
+        handler.send(200, json.dumps(body).encode())
 
 
 def _post_tweet(handler: Handler, seen: Seen) -> None:
@@ -577,10 +574,10 @@ def _post_tweet(handler: Handler, seen: Seen) -> None:
         tweet_id = str(next(oauth2._ids))
         oauth2.tweets.append({"id": tweet_id, "text": text, "username": oauth2.user["username"]})
     body = {"data": {"edit_history_tweet_ids": [tweet_id], "id": tweet_id, "text": text}}
-    handler._send(201, json.dumps(body).encode())
+    handler.send(201, json.dumps(body).encode())
 
 
-# -- dispatch from fake_x.Handler ---------------------------------------------------------
+# -- dispatch from x.Handler -----------------------------------------------------------------------
 def handle_get(handler: Handler, seen: Seen) -> bool:
     """Answer a GET that is X's OAuth 2.0 or user-context business; False: not ours."""
     oauth2: OAuth2 = handler.server.fake.oauth2
@@ -604,7 +601,7 @@ def handle_post(handler: Handler, seen: Seen) -> bool:
     if path in (TOKEN, REVOKE):
         oauth2.requests.append(seen)
         queue = oauth2.faults if path == TOKEN else oauth2.revoke_faults
-        fault = oauth2.next_fault(queue)
+        fault = handler.server.fake.next_fault(queue)
         if not _before(handler, fault):
             _after(handler, fault, (_exchange if path == TOKEN else _revocation)(oauth2, seen))
     elif path == "/2/tweets":
@@ -614,7 +611,7 @@ def handle_post(handler: Handler, seen: Seen) -> bool:
     return True
 
 
-# -- the command line (python tests/fake_x.py --help) ---------------------------------------
+# -- the command line (python -m fakes --help) -----------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The fake's OAuth 2.0 options."""
     group = parser.add_argument_group(
@@ -655,7 +652,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def configure(oauth2: OAuth2, args: argparse.Namespace) -> str:
     """Apply the OAuth 2.0 options; return what to print: the client and a refresh token."""
     if args.client_secret and not args.client_id:
-        raise SystemExit("fake_x.py: --client-secret needs --client-id")
+        raise SystemExit("python -m fakes: --client-secret needs --client-id")
     uris = tuple(args.redirect_uri) or (REDIRECT_URI,)
     for client in oauth2.clients.values():
         client.redirect_uris = list(uris)

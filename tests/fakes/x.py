@@ -1,35 +1,28 @@
 """A fake X API on loopback: oauth2/token, oauth2/invalidate_token, GET /2/tweets, and
-X's OAuth 2.0 user-context endpoints (tests/fake_x_oauth2.py, state in FakeX.oauth2).
+X's OAuth 2.0 user-context endpoints (x_oauth2.py, state in FakeX.oauth2).
 
 It checks requests as X does (Basic credential, grant_type, OAuth 1.0a
 signatures and nonces), answers with X's real error bodies, and can be told to
 misbehave with a queue of faults: one per token request (`faults`), one per
 revocation (`revoke_faults`). Hostile faults keep going for at most a minute.
 
-Run it by hand: ``python tests/fake_x.py --port 8080 [--fault status:503 ...]``
-(plain HTTP on 127.0.0.1; the key and secret it accepts are printed, and an
-OAuth 2.0 client with a refresh token).
+Run it by hand: ``python -m fakes --help`` (__main__.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
-import contextlib
 import gzip
 import json
 import socket
-import ssl
-import struct
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import fake_x_oauth2
-from fake_x_oauth2 import OAuth2
+from . import server, x_oauth2
+from .server import Fake, Seen, Server
+from .x_oauth2 import OAuth2
 
 API_KEY = "xvz1evFS4wEEPTGEFPHBog"
 API_SECRET = "L8qq9PZyRg6ieKGEKhZolGC0vJWLw8iEJ88DRdyOg"
@@ -59,93 +52,39 @@ def x_error(code: int, message: str, label: str | None = None) -> bytes:
 
 
 @dataclass
-class Seen:
-    """One request as the fake received it."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    at: float
-
-
-@dataclass
-class FakeX:
-    """State shared by the handler threads; tests change it between runs."""
+class FakeX(Fake):
+    """X's state: its app, its app-only token and what became of it; `oauth2` holds the
+    user context's. Faults: one per token request (`faults`), one per revocation
+    (`revoke_faults`)."""
 
     key: str = API_KEY
     secret: str = API_SECRET
     token: str = TOKEN
     faults: list[str] = field(default_factory=list)
     revoke_faults: list[str] = field(default_factory=list)
-    requests: list[Seen] = field(default_factory=list)
     revoked: set[str] = field(default_factory=set)
     nonces: set[str] = field(default_factory=set)
     custom: tuple[int, dict[str, str], bytes] = (200, {}, b"")  # the "custom" fault's answer
     raw: bytes = b""  # the "raw" fault's answer, bytes on the wire as they are
-    connection_faults: list[str] = field(default_factory=list)  # one per connection: tls-eof
-    connections: int = 0  # connections accepted
     oauth2: OAuth2 = field(default_factory=OAuth2)  # user context: clients, tokens, faults
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def next_fault(self, queue: list[str] | None = None) -> str:
-        queue = self.faults if queue is None else queue
-        with self.lock:
-            return queue.pop(0) if queue else "ok"
 
     def token_requests(self) -> list[Seen]:
         return [r for r in self.requests if r.path.startswith("/oauth2/token")]
 
 
-class Recording(BaseHTTPRequestHandler):
-    """What every fake's handler shares: quiet, HTTP/1.1, each request recorded in
-    `server.fake.requests`, and a connection that can be reset."""
+class Handler(server.Handler):
+    """X's API: app-only (here) and user context (x_oauth2)."""
 
-    server: Any  # a server whose `fake` has a `requests` list
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
-        """Quiet: tests read the fake's record instead."""
-
-    def _record(self) -> Seen:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        seen = Seen(self.command, self.path, dict(self.headers.items()), body, time.monotonic())
-        self.server.fake.requests.append(seen)
-        return seen
-
-    def _reset(self) -> None:
-        """Close with RST instead of FIN."""
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.close_connection = True
-        self.connection.close()
-
-
-class Handler(Recording):
-    server: Server
+    server: Server[FakeX]
+    json_type = "application/json;charset=utf-8"  # as X writes it
 
     # -- plumbing -----------------------------------------------------------
-
-    def _send(
-        self,
-        status: int,
-        body: bytes,
-        ctype: str = "application/json;charset=utf-8",
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
 
     def _error(
         self, err: tuple[int, int, str, str | None], headers: dict[str, str] | None = None
     ) -> None:
         status, code, message, label = err
-        self._send(status, x_error(code, message, label), headers=headers)
+        self.send(status, x_error(code, message, label), headers=headers)
 
     def _basic_ok(self, headers: dict[str, str]) -> bool:
         fake = self.server.fake
@@ -160,8 +99,8 @@ class Handler(Recording):
 
     # -- endpoints ----------------------------------------------------------
     def do_POST(self) -> None:
-        seen = self._record()
-        if fake_x_oauth2.handle_post(self, seen):
+        seen = self.record()
+        if x_oauth2.handle_post(self, seen):
             return
         path = urlsplit(self.path).path
         if path == "/oauth2/token":
@@ -169,14 +108,14 @@ class Handler(Recording):
         elif path == "/oauth2/invalidate_token":
             self._invalidate(seen)
         else:
-            self._send(404, x_error(34, "Sorry, that page does not exist"))
+            self.send(404, x_error(34, "Sorry, that page does not exist"))
 
     def do_GET(self) -> None:
-        if fake_x_oauth2.handle_get(self, self._record()):
+        if x_oauth2.handle_get(self, self.record()):
             return
         parts = urlsplit(self.path)
         if parts.path != "/2/tweets":
-            self._send(404, x_error(34, "Sorry, that page does not exist"))
+            self.send(404, x_error(34, "Sorry, that page does not exist"))
             return
         auth = self.headers.get("Authorization", "")
         fake = self.server.fake
@@ -184,13 +123,13 @@ class Handler(Recording):
             self._error(ERR_89)
             return
         ids = parse_qs(parts.query).get("ids", ["20"])[0]
-        self._send(
+        self.send(
             200, json.dumps({"data": [{"id": ids, "text": "just setting up my twttr"}]}).encode()
         )
 
     def _token(self, seen: Seen) -> None:
         fake = self.server.fake
-        fault = fake.next_fault()
+        fault = fake.next_fault(fake.faults)
         if self._fault(fault):
             return
         if not self._basic_ok(seen.headers):
@@ -202,7 +141,7 @@ class Handler(Recording):
             self._error(ERR_170)
             return
         body = {"token_type": "bearer", "access_token": fake.token}
-        self._send(200, json.dumps(body).encode())
+        self.send(200, json.dumps(body).encode())
 
     def _invalidate(self, seen: Seen) -> None:
         fake = self.server.fake
@@ -232,7 +171,7 @@ class Handler(Recording):
         if fault == "lost-answer":  # revoked, but the answer that says so is a 503
             self._error(ERR_130)
             return
-        self._send(200, json.dumps({"access_token": fake.token}).encode())
+        self.send(200, json.dumps({"access_token": fake.token}).encode())
 
     # -- faults: one method each, its docstring is its documentation -------------
     def _fault(self, fault: str) -> bool:
@@ -250,11 +189,11 @@ class Handler(Recording):
 
     def fault_status(self, arg: str) -> None:
         """status:CODE - that status with an X error body (code 131)"""
-        self._send(int(arg), b'{"errors":[{"message":"Internal error","code":131}]}')
+        self.send(int(arg), b'{"errors":[{"message":"Internal error","code":131}]}')
 
     def fault_html(self, arg: str) -> None:
         """html:CODE - that status with an HTML page, as a proxy sends"""
-        self._send(int(arg), b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html")
+        self.send(int(arg), b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html")
 
     def fault_overcapacity(self, _arg: str) -> None:
         """overcapacity - 503, code 130 Over capacity"""
@@ -271,7 +210,7 @@ class Handler(Recording):
 
     def fault_reset(self, _arg: str) -> None:
         """reset - the connection reset before any answer"""
-        self._reset()
+        self.reset()
 
     def fault_reset_mid(self, _arg: str) -> None:
         """reset-mid - headers and part of the body, then a reset"""
@@ -282,7 +221,7 @@ class Handler(Recording):
         self.end_headers()
         self.wfile.write(body[:10])
         self.wfile.flush()
-        self._reset()
+        self.reset()
 
     def fault_slow(self, arg: str) -> bool:
         """slow:S - the normal answer, after S seconds (default 3)"""
@@ -349,39 +288,42 @@ class Handler(Recording):
 
     def fault_gzip(self, _arg: str) -> None:
         """gzip - the token's body, gzip-encoded"""
-        self._send(200, gzip.compress(self._token_body()), headers={"Content-Encoding": "gzip"})
+        self.send(200, gzip.compress(self._token_body()), headers={"Content-Encoding": "gzip"})
 
     def fault_huge(self, _arg: str) -> None:
         """huge - 200 with an 8 MiB body"""
-        self._send(200, b'{"token_type":"bearer","access_token":"' + b"A" * (8 << 20) + b'"}')
+        self.send(200, b'{"token_type":"bearer","access_token":"' + b"A" * (8 << 20) + b'"}')
 
     def fault_json(self, arg: str) -> None:
         """json:DOC - 200 with that JSON document"""
-        self._send(200, arg.encode())
+        self.send(200, arg.encode())
 
     def fault_token(self, arg: str) -> None:
         """token:VALUE - 200 with that access_token"""
-        self._send(200, json.dumps({"token_type": "bearer", "access_token": arg}).encode())
+        self.send(200, json.dumps({"token_type": "bearer", "access_token": arg}).encode())
 
     def fault_redirect(self, arg: str) -> None:
         """redirect:HOST - 307 to another host (default 127.0.0.2)"""
-        self._send(307, b"", headers={"Location": f"http://{arg or '127.0.0.2'}/oauth2/token"})
+        self.send(307, b"", headers={"Location": f"http://{arg or '127.0.0.2'}/oauth2/token"})
 
     def fault_echo_auth(self, _arg: str) -> None:
         """echo-auth - 400 with an error message that quotes the Authorization header"""
         echoed = self.headers.get("Authorization", "")
-        self._send(400, x_error(214, f"Bad request from {echoed}"))
+        self.send(400, x_error(214, f"Bad request from {echoed}"))
 
     def fault_custom(self, _arg: str) -> None:
         """custom - the answer a test put in FakeX.custom: (status, headers, body)"""
         status, headers, body = self.server.fake.custom
         headers = dict(headers)
-        self._send(status, body, headers.pop("Content-Type", "application/json"), headers)
+        self.send(status, body, headers.pop("Content-Type", "application/json"), headers)
 
     def fault_raw(self, _arg: str) -> None:
         """raw - the bytes a test put in FakeX.raw, as they are, then close"""
         self.wfile.write(self.server.fake.raw)
         self.close_connection = True
+
+
+FakeX.handler = Handler
 
 
 def fault_help() -> str:
@@ -407,19 +349,19 @@ def _oauth1_valid(handler: Handler, seen: Seen) -> bool:
     from oauthlib.oauth1.rfc5849 import signature
     from oauthlib.oauth1.rfc5849.utils import parse_authorization_header
 
-    server = handler.server
-    scheme = "https" if server.tls else "http"
+    fake = handler.server.fake
+    scheme = "https" if handler.server.tls else "http"
     host = seen.headers.get("Host", "")
     uri = f"{scheme}://{host}{seen.path}"
     params = dict(parse_authorization_header(seen.headers["Authorization"]))
     nonce = f"{params.get('oauth_timestamp')}:{params.get('oauth_nonce')}"
-    with server.fake.lock:
-        replayed = nonce in server.fake.nonces
-        server.fake.nonces.add(nonce)
+    with fake.lock:
+        replayed = nonce in fake.nonces
+        fake.nonces.add(nonce)
     if replayed:  # X refuses a nonce it has seen: a replayed request
         return False
     if (params.get("oauth_consumer_key"), params.get("oauth_token")) != (
-        server.fake.key,
+        fake.key,
         ACCESS_TOKEN,
     ):
         return False
@@ -430,92 +372,4 @@ def _oauth1_valid(handler: Handler, seen: Seen) -> bool:
         uri_query=urlsplit(uri).query, headers=seen.headers, exclude_oauth_signature=True
     )
     request.signature = unquote(params.get("oauth_signature", ""))
-    return signature.verify_hmac_sha1(request, server.fake.secret, ACCESS_TOKEN_SECRET)
-
-
-class Server(ThreadingHTTPServer):
-    """The HTTP(S) server; `fake` holds the state."""
-
-    daemon_threads = True
-
-    def __init__(
-        self, fake: FakeX, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
-    ) -> None:
-        if ":" in host:
-            self.address_family = socket.AF_INET6
-        super().__init__((host, port), Handler)
-        self.fake = fake
-        self.context = tls
-        self.tls = tls is not None
-        self._dropped: set[Any] = set()
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        """Accept; the TLS handshake happens in the handler's thread, on first read.
-
-        A `tls-eof` connection fault reads the client's hello and closes the connection
-        before any answer: a handshake cut off by the server."""
-        sock, addr = self.socket.accept()
-        self.fake.connections += 1
-        if self.fake.next_fault(self.fake.connection_faults) == "tls-eof":
-            sock.settimeout(5)
-            with contextlib.suppress(OSError):
-                sock.recv(4096)
-            self._dropped.add(sock)
-            return sock, addr
-        if self.context is not None:
-            sock = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        return sock, addr
-
-    def verify_request(self, request: Any, client_address: Any) -> bool:
-        """Serve every connection but those a connection fault ended."""
-        if request in self._dropped:
-            self._dropped.discard(request)
-            return False
-        return True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Faults break connections on purpose: stay quiet."""
-
-    def start(self) -> str:
-        """Serve in a thread; return the base URL."""
-        # A short poll: shutdown() waits for it, once per test.
-        threading.Thread(target=self.serve_forever, args=(0.01,), daemon=True).start()
-        host, port = str(self.server_address[0]), self.server_address[1]
-        host_text = f"[{host}]" if ":" in host else host
-        return f"{'https' if self.tls else 'http'}://{host_text}:{port}"
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__,
-        epilog="faults for token requests, in the order queued (then normal answers):\n"
-        + fault_help()
-        + "\n\nfaults for revocations:\n"
-        + "\n".join(f"  {name} - {text}" for name, text in REVOKE_FAULTS.items())
-        + "\n\nfaults for OAuth 2.0 token requests and revocations (user context):\n"
-        + fake_x_oauth2.fault_help(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (8080)")
-    parser.add_argument(
-        "--fault", action="append", default=[], help="queue a fault, e.g. --fault status:503"
-    )
-    parser.add_argument("--revoke-fault", action="append", default=[], help="likewise")
-    fake_x_oauth2.add_arguments(parser)
-    args = parser.parse_args()
-    fake = FakeX(faults=args.fault, revoke_faults=args.revoke_fault)
-    oauth2 = fake_x_oauth2.configure(fake.oauth2, args)
-    server = Server(fake, port=args.port)
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    print(
-        f"Fake X API on {url} (Ctrl-C stops it). It accepts:\n"
-        f"  X_API_KEY={API_KEY}\n  X_API_SECRET={API_SECRET}\n"
-        f"Try: X_API_KEY=... X_API_SECRET=... xbearer --api-url {url}\n{oauth2}",
-        flush=True,
-    )
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
-
-
-if __name__ == "__main__":
-    main()
+    return signature.verify_hmac_sha1(request, fake.secret, ACCESS_TOKEN_SECRET)
