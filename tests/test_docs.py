@@ -246,7 +246,7 @@ def test_dependabot_groups_every_ecosystems_updates() -> None:
 def test_the_readme_states_the_budget_with_the_wait_each_retry_may_add() -> None:
     """The README's budget (twice: the Time bullet, the timeout input) is the one the
     transport enforces and its message states, from one constant."""
-    from xbearer.transport import WAIT_PER_RETRY
+    from xbearer.retry import WAIT_PER_RETRY
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     stated = f"(retries + 1) × timeout + {WAIT_PER_RETRY:g} s per retry"

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from xbearer import transport
+from xbearer import retry
 from xbearer.client import Credentials, request_token
 from xbearer.errors import CLI_TERMS
 from xbearer.failures import Cause, Fault, describe, retrying, short
@@ -65,7 +65,7 @@ def test_a_handshake_failure_through_the_cli_names_the_cli_setting(api: Api) -> 
 def test_the_budget_message_gives_the_wait_per_retry_it_was_computed_with(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(transport, "WAIT_PER_RETRY", 0.5)
+    monkeypatch.setattr(retry, "WAIT_PER_RETRY", 0.5)
     api.fake.faults = ["trickle:0.2"] * 2  # bytes in time, never the whole answer
     error = _failure(endpoint(api.url, timeout=0.5, retries=1))
     assert error.fault.cause is Cause.OVER_BUDGET and error.arrived

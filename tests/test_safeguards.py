@@ -327,13 +327,13 @@ def test_a_gateways_5xx_after_x_rotated_is_not_retried(run, api: Api, github, st
 def test_a_tls_failure_after_the_refresh_was_sent_is_not_called_unused(
     tls_api: Api, github: GitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every TLS error counts as "connecting" (transport._connecting), so when the
-    connection breaks at the TLS layer after the refresh was sent and X rotated (here:
+    """A TLS error once counted as "connecting" whatever its moment, so when the
+    connection broke at the TLS layer after the refresh was sent and X rotated (here:
     bytes that are no TLS record where the answer should be, as a broken middlebox
-    sends), the error says "TLS handshake ... failed ... refresh-token was not used".
-    The next run finds it dead and is told another run used it. The behaviour: "may have
-    reached X". (An SSLEOFError after sending would even be retried: _may_retry
-    allows it whether or not the request is replayable.)"""
+    sends), the error said "TLS handshake ... failed ... refresh-token was not used",
+    and the next run, finding it dead, was told another run used it. The behaviour:
+    "may have reached X" (transport.classify: only a TLS failure while connecting is
+    not `sent`), and no second refresh."""
 
     def garbled(handler: Any, fault: str, answer: Any) -> None:
         raw = socket.socket(fileno=handler.connection.fileno())  # under the TLS layer

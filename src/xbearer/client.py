@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from requests.auth import HTTPBasicAuth
 
-from . import transport
+from . import retry, transport
 from .answers import describe_refusal, json_object, validate_token, x_error
 from .errors import ActionError, clean
 from .transport import Answer, Endpoint
@@ -159,5 +159,5 @@ def refusal(answer: Answer, secrets: Sequence[str], endpoint: Endpoint) -> str:
 
 
 def _reset_time(answer: Answer) -> str:
-    reset = transport.epoch(answer.headers.get("x-rate-limit-reset", ""))
+    reset = retry.epoch(answer.headers.get("x-rate-limit-reset", ""))
     return "" if reset is None else time.strftime(" until %H:%M:%S UTC", time.gmtime(reset))

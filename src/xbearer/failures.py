@@ -1,9 +1,12 @@
-"""The words for a failed exchange: what broke it, a retry, the time budget.
+"""A failed exchange: its facts, the error that carries them, and their words.
 
-transport.py gathers the facts (a `Fault`: the kind of cause, the words of the socket,
-http.client or the TLS library, the attempts) and holds no wording; this module says
-them in the terms of where the code runs, never quoting an exception's own text (it
-may hold URLs), only the parts of it that name what happened.
+transport.py classifies a failure once into a `Fault` (the kind of cause, whether the
+request may have been sent and whether another attempt may go otherwise, the words of
+the socket, http.client or the TLS library, the attempts) and holds no wording; it
+raises it as a `NotSent` or a `MaybeArrived` (requests' exceptions are the model), so
+a caller that must know whether the server may have acted branches with `except`.
+This module says the facts in the terms of where the code runs, never quoting an
+exception's own text (it may hold URLs), only the parts of it that name what happened.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from enum import Enum, auto
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .errors import clean
+from .errors import ActionError, clean
 
 if TYPE_CHECKING:
     from .transport import Endpoint
@@ -47,6 +50,11 @@ class Fault:
     reason); `error` and `innermost` the outermost and innermost exception types;
     `status` and `limit` an answer's status and the bound it broke (bytes of a body,
     or the seconds each retry may add to the budget).
+
+    `sent` is False only if nothing of the request left: the name did not resolve, no
+    connection (to the proxy either), no TLS handshake. `transient` says that another
+    attempt may go otherwise (the network failed), where a verdict (an untrusted
+    certificate, a name that does not exist, no HTTPS server there) would come again.
     """
 
     cause: Cause
@@ -57,6 +65,37 @@ class Fault:
     innermost: str = ""
     status: int = 0
     limit: float = 0
+    sent: bool = True
+    transient: bool = False
+
+
+class TransportError(ActionError):
+    """No (complete) answer: the facts of what broke it (`fault`), said by `describe`.
+    Raised as one of its two kinds (`raised` picks it), which tell a caller what it may
+    assume of the server."""
+
+    def __init__(self, fault: Fault, endpoint: Endpoint) -> None:
+        super().__init__(describe(fault, endpoint))
+        self.fault = fault
+
+    @property
+    def arrived(self) -> bool:
+        """Whether the request may have reached the server, which may then have acted."""
+        return self.fault.sent
+
+    @staticmethod
+    def raised(fault: Fault, endpoint: Endpoint) -> TransportError:
+        """The error for this fault: NotSent or MaybeArrived, as `fault.sent` says."""
+        return MaybeArrived(fault, endpoint) if fault.sent else NotSent(fault, endpoint)
+
+
+class NotSent(TransportError):
+    """Nothing of the request reached the server, so it cannot have acted on it."""
+
+
+class MaybeArrived(TransportError):
+    """The request may have reached the server, which may then have acted on it (a
+    refresh: rotated the token) though its answer was lost."""
 
 
 def short(fault: Fault) -> str:

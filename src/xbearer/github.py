@@ -18,7 +18,8 @@ from . import transport
 from .answers import json_object
 from .config import CommonSettings, check_secret, parse_api_url
 from .errors import ActionError, InputError, Terms, clean
-from .transport import Answer, Endpoint, Request, RetryPolicy
+from .retry import RetryPolicy
+from .transport import Answer, Endpoint, Request
 
 API = "https://api.github.com"  # GitHub's API where $GITHUB_API_URL does not say
 RETRY = RetryPolicy(rate_limits=True)  # network errors, 5xx, and GitHub's rate limits

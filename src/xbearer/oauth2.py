@@ -19,13 +19,16 @@ from requests.auth import HTTPBasicAuth
 from . import transport
 from .answers import describe_refusal, json_object, validate_token
 from .errors import ActionError, clean
-from .transport import Answer, Endpoint, Request, RetryPolicy, TransportError
+from .failures import MaybeArrived, NotSent
+from .retry import RetryPolicy
+from .transport import Answer, Endpoint, Request
 
 TOKEN_PATH, REVOKE_PATH = "/2/oauth2/token", "/2/oauth2/revoke"
 INVALID_TOKEN = "Value passed for the token was invalid."  # noqa: S105 - X's words
-# The answers to a refresh that say X did not act on it: retried. A gateway's 500, 502
-# or 504 may come after X rotated the refresh token, so they are final.
-REFRESH_RETRY = RetryPolicy(frozenset({429, 503}))  # X says it did not act
+# A refresh rotates the refresh token, so it is not replayable: it goes again only if
+# it was not sent, or if X's answer says X did not act on it (429, 503). A gateway's
+# 500, 502 or 504 may come after X rotated the refresh token, so they are final.
+REFRESH_RETRY = RetryPolicy(frozenset({429, 503}), replayable=False)
 # What a refresh token may be to be stored (a secret holds any text): printable, no
 # spaces, of a sane length. It is never output, so it need not be a bearer token.
 _REFRESH_TOKEN = re.compile(r"[\x21-\x7e]{16,4096}")
@@ -60,7 +63,7 @@ class Client:
         auth = HTTPBasicAuth(self.client_id, self.client_secret) if self.client_secret else None
         form = urlencode({**fields, "client_id": self.client_id})
         if rotates:
-            return Request("POST", path, auth, form=form, replayable=False, retry=REFRESH_RETRY)
+            return Request("POST", path, auth, form=form, retry=REFRESH_RETRY)
         return Request("POST", path, auth, form=form)
 
     def secrets(self, *more: str) -> tuple[str, ...]:
@@ -102,9 +105,9 @@ def refresh(
     fields = {"refresh_token": refresh_token, "grant_type": "refresh_token"}
     try:
         answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, rotates=True))
-    except TransportError as exc:
-        if not exc.arrived:
-            raise ActionError(f"{exc.message} {name} was not used.") from None
+    except NotSent as exc:
+        raise ActionError(f"{exc.message} {name} was not used.") from None
+    except MaybeArrived as exc:
         raise ActionError(
             f"{exc.message} The refresh may have reached X, which then rotated {name}: the "
             "one stored may no longer work. If the next run says it is invalid, authorize the "
