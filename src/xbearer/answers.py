@@ -1,12 +1,13 @@
 """Reading an answer, shared by every client (X's app-only and OAuth 2.0 endpoints,
-GitHub's API): a JSON object body, X's error code and message, a refusal in one line
-with its caller's hint, and whether an access token is a bearer token."""
+GitHub's API): a JSON object body, X's error code and message, the hint an OAuth 2.0
+error calls for, a refusal in one line with its caller's hint, and whether an access
+token is a bearer token."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import unquote
 
 from .errors import ActionError, clean
@@ -62,6 +63,29 @@ def x_error(body: bytes, secrets: Sequence[str]) -> tuple[int | None, str]:
         code if isinstance(code, int) and not isinstance(code, bool) else None,
         clean(message, secrets) if isinstance(message, str) else "",
     )
+
+
+def oauth_error(body: bytes) -> tuple[str, str]:
+    """An OAuth 2.0 error answer's `error` code and `error_description` (RFC 6749,
+    section 5.2), each "" if absent."""
+    doc = json_object(body)
+    error, description = doc.get("error"), doc.get("error_description")
+    return (
+        error if isinstance(error, str) else "",
+        description if isinstance(description, str) else "",
+    )
+
+
+def oauth_hint(answer: Answer, hints: Mapping[tuple[str, str], str]) -> str | None:
+    """The caller's hint for an OAuth 2.0 error answer, keyed on RFC 6749's `error` code
+    first and X's `error_description` second: (code, description) where X says in words
+    what the RFC has a code for (X answers a used refresh token with invalid_request
+    and "Value passed for the token was invalid.", a spec-compliant server with
+    invalid_grant), (code, "") for any description. None: no error code, or no hint."""
+    error, description = oauth_error(answer.body)
+    if not error:
+        return None
+    return hints.get((error, description), hints.get((error, "")))
 
 
 def describe_refusal(answer: Answer, secrets: Sequence[str], hint: str) -> str:

@@ -17,14 +17,21 @@ from urllib.parse import urlencode
 from requests.auth import HTTPBasicAuth
 
 from . import transport
-from .answers import describe_refusal, json_object, validate_token
+from .answers import describe_refusal, json_object, oauth_hint, validate_token
 from .errors import ActionError, clean
 from .failures import MaybeArrived, NotSent
 from .retry import RetryPolicy
 from .transport import Answer, Endpoint, Request
 
 TOKEN_PATH, REVOKE_PATH = "/2/oauth2/token", "/2/oauth2/revoke"
+# X's words, under invalid_request, for what RFC 6749 calls invalid_grant: a refresh
+# token, or an authorization code, that was used, expired, or is not this client's.
 INVALID_TOKEN = "Value passed for the token was invalid."  # noqa: S105 - X's words
+INVALID_CODE = "Value passed for the authorization code was invalid."
+REDIRECT_MISMATCH = (
+    "Value passed for the redirect uri did not match the uri of the authorization code."
+)
+VERIFIER_MISMATCH = "Value passed for the code verifier did not match the code challenge."
 # A refresh rotates the refresh token, so it is not replayable: it goes again only if
 # it was not sent, or if X's answer says X did not act on it (429, 503). A gateway's
 # 500, 502 or 504 may come after X rotated the refresh token, so they are final.
@@ -143,15 +150,11 @@ def exchange_code(
     }
     answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, rotates=True))
     if answer.status != 200:
-        terms = endpoint.terms
-        hint = (
-            f"check {terms.name('client-id')} and {terms.name('client-secret')} (given for a "
-            "confidential client, not for a public one), and that the callback URL is "
-            "registered in the app's settings."
-        )
         raise ActionError(
             "X did not exchange the authorization code: "
-            + describe_refusal(answer, client.secrets(code, verifier), hint)
+            + describe_refusal(
+                answer, client.secrets(code, verifier), _exchange_hint(answer, endpoint)
+            )
         )
     return _parse(answer, endpoint, mask, client)
 
@@ -174,20 +177,38 @@ def revoke(client: Client, token: str, endpoint: Endpoint) -> str:
 
 
 def _refresh_hint(answer: Answer, endpoint: Endpoint, name: str) -> str:
+    """What to do about a refused refresh: from the OAuth 2.0 error, else the status."""
     terms = endpoint.terms
-    description = json_object(answer.body).get("error_description")
-    if answer.status == 400 and description == INVALID_TOKEN:
-        return (
-            f"{name} was used already, most likely by another run of this workflow at the same "
-            "time: give the job a concurrency: group so that runs refresh one at a time. If no "
-            "other run used it, it was revoked: authorize the account again (xbearer authorize)."
-        )
+    used = (
+        f"{name} was used already, most likely by another run of this workflow at the same "
+        "time: give the job a concurrency: group so that runs refresh one at a time. If no "
+        "other run used it, it was revoked: authorize the account again (xbearer authorize)."
+    )
+    credentials = (
+        f"check {terms.name('client-id')} and {terms.name('client-secret')}: the app's OAuth "
+        f"2.0 Client ID and, for a confidential client, its Client Secret ({name} was not used)."
+    )
+    hint = oauth_hint(
+        answer,
+        {
+            ("invalid_grant", ""): used,  # RFC 6749: used, revoked, expired, another client's
+            ("invalid_request", INVALID_TOKEN): used,  # X's words for it
+            ("invalid_client", ""): credentials,
+            ("unauthorized_client", ""): credentials,  # X's answer to a wrong Client Secret
+            ("unsupported_grant_type", ""): (
+                f"{endpoint.host} does not refresh tokens: check {terms.name('api-url')}."
+            ),
+            ("invalid_scope", ""): (
+                "the app may no longer have a scope the account granted: check its permissions "
+                "in the developer portal, then authorize the account again (xbearer authorize)."
+            ),
+            ("invalid_request", ""): f"check {terms.name('client-id')} and {name}.",
+        },
+    )
+    if hint is not None:
+        return hint
     if answer.status in (401, 403):
-        return (
-            f"check {terms.name('client-id')} and {terms.name('client-secret')}: the app's OAuth "
-            f"2.0 Client ID and, for a confidential client, its Client Secret ({name} was not "
-            "used)."
-        )
+        return credentials
     if answer.status in REFRESH_RETRY.statuses:
         return terms.say(
             action=f"X did not act on it, so {name} was not used: re-run the job later.",
@@ -200,6 +221,40 @@ def _refresh_hint(answer: Answer, endpoint: Endpoint, name: str) -> str:
             "(xbearer authorize)."
         )
     return f"check {terms.name('client-id')} and {name}."
+
+
+def _exchange_hint(answer: Answer, endpoint: Endpoint) -> str:
+    """What to do about a refused code exchange: from the OAuth 2.0 error, else one hint."""
+    terms = endpoint.terms
+    credentials = (
+        f"check {terms.name('client-id')} and {terms.name('client-secret')} (given for a "
+        "confidential client, not for a public one)"
+    )
+    code = (
+        "the authorization code was used already or expired (X's live 30 seconds), or it was "
+        "given for another client, callback URL or code verifier."
+    )
+    return (
+        oauth_hint(
+            answer,
+            {
+                ("invalid_grant", ""): code,
+                ("invalid_request", INVALID_CODE): code,  # X's words for invalid_grant
+                ("invalid_request", REDIRECT_MISMATCH): code,
+                ("invalid_request", VERIFIER_MISMATCH): code,
+                ("invalid_client", ""): f"{credentials}.",
+                ("unauthorized_client", ""): f"{credentials}.",
+                ("unsupported_grant_type", ""): (
+                    f"{endpoint.host} does not exchange authorization codes: check "
+                    f"{terms.name('api-url')}."
+                ),
+                ("invalid_scope", ""): (
+                    "X refused the scopes asked for: check them against the app's permissions."
+                ),
+            },
+        )
+        or f"{credentials}, and that the callback URL is registered in the app's settings."
+    )
 
 
 def _parse(
