@@ -40,10 +40,7 @@ from .errors import ActionError, InputError, clean
 from .transport import Endpoint, TransportError
 
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
-DEFAULT_SCOPE = "tweet.read users.read offline.access"
 DEFAULT_PORT = 8788
-DEFAULT_WAIT = "300"
-MAX_WAIT = 3600.0
 CALLBACK = "/callback"
 OFFLINE = "offline.access"  # the scope that brings a refresh token
 VERIFIER_LENGTH = 64  # RFC 7636: 43 to 128 characters
@@ -74,48 +71,6 @@ class Request:
     def redirect_uri(self) -> str:
         """The loopback callback, registered in the app's settings."""
         return f"http://127.0.0.1:{self.port}{CALLBACK}"
-
-
-def check_client_id(value: str) -> str:
-    """The app's OAuth 2.0 Client ID: one word of printable characters."""
-    value = value.strip()
-    if not value or not value.isprintable() or " " in value:
-        raise InputError(
-            "--client-id must be the app's OAuth 2.0 Client ID (its Keys and tokens page): "
-            "one word, without spaces or control characters."
-        )
-    return value
-
-
-def check_scopes(value: str) -> tuple[str, ...]:
-    """The scopes to ask for, space-separated; offline.access among them."""
-    scopes = tuple(value.split())
-    if not all(scope.isprintable() for scope in scopes):
-        raise InputError("--scope must be scopes separated by spaces, such as " + DEFAULT_SCOPE)
-    if OFFLINE not in scopes:
-        raise InputError(
-            f"--scope must include {OFFLINE}: without it X gives no refresh token, such as "
-            f'--scope "{DEFAULT_SCOPE}".'
-        )
-    return scopes
-
-
-def check_port(value: int) -> int:
-    """A TCP port for the callback."""
-    if not 0 < value < 65536:
-        raise InputError("--port must be a TCP port, from 1 to 65535.")
-    return value
-
-
-def check_wait(value: str) -> float:
-    """Seconds to wait for the browser: a positive number up to MAX_WAIT."""
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds <= MAX_WAIT:
-        raise InputError(f"--wait must be a number of seconds above 0 and at most {MAX_WAIT:g}.")
-    return seconds
 
 
 @contextlib.contextmanager
