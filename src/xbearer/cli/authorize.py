@@ -11,18 +11,9 @@ import sys
 from typing import TYPE_CHECKING
 
 from .. import config, oauth2
-from ..authorize import (
-    AUTHORIZE_URL,
-    CALLBACK,
-    DEFAULT_PORT,
-    OFFLINE,
-    Account,
-    Request,
-    account,
-    obtain,
-    scope_warnings,
-)
+from ..authorize import AUTHORIZE_URL, OFFLINE, Account, Request, account, obtain, scope_warnings
 from ..errors import CLI_TERMS, ActionError, InputError
+from ..loopback import CALLBACK, DEFAULT_PORT
 from . import shared
 
 if TYPE_CHECKING:
