@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import re
 import sys
 import threading
 import time
@@ -23,8 +22,7 @@ from dataclasses import dataclass
 
 from oauthlib.oauth2 import WebApplicationClient
 
-from . import oauth2, transport
-from .answers import json_object
+from . import oauth2
 from .errors import ActionError
 from .loopback import CALLBACK, Callbacks, Outcome, http_allowed, serving
 from .transport import Endpoint, TransportError
@@ -33,10 +31,6 @@ AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
 OFFLINE = "offline.access"  # the scope that brings a refresh token
 VERIFIER_LENGTH = 64  # RFC 7636: 43 to 128 characters
 CODE_LIFETIME = 30  # seconds: X's authorization codes have "a time limit of 30 seconds"
-USERS_ME = "/2/users/me"
-USERS_READ = "users.read"  # what GET /2/users/me needs, with tweet.read
-_USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")  # X's rule for a username
-_USER_ID = re.compile(r"[0-9]{1,20}")
 
 
 @dataclass(frozen=True)
@@ -160,41 +154,6 @@ def _exchange(request: Request, code: str, verifier: str, endpoint: Endpoint) ->
             f"grant {OFFLINE}; run xbearer authorize again."
         )
     return tokens
-
-
-@dataclass(frozen=True)
-class Account:
-    """The X account that approved, as GET /2/users/me names it."""
-
-    id: str
-    username: str
-
-
-def account(tokens: oauth2.UserTokens, endpoint: Endpoint) -> Account | str:
-    """Who approved: the account the new access token acts as, or why X did not say.
-    Another local program may have delivered its own approval first (it can read the
-    authorize URL), so the person must see whose grant this is before it is stored."""
-    request = transport.Request(
-        "GET", USERS_ME, headers={"Authorization": f"Bearer {tokens.access_token}"}
-    )
-    try:
-        answer = transport.send(endpoint, request)
-    except TransportError as exc:
-        return exc.message.rstrip(".")
-    if answer.status != 200:
-        needs = f", which needs {USERS_READ}" if USERS_READ not in tokens.scope.split() else ""
-        return f"X answered GET {USERS_ME} with HTTP {answer.status}{needs}"
-    data = json_object(answer.body).get("data")
-    user_id = data.get("id") if isinstance(data, dict) else None
-    username = data.get("username") if isinstance(data, dict) else None
-    if not (
-        isinstance(user_id, str)
-        and _USER_ID.fullmatch(user_id)
-        and isinstance(username, str)
-        and _USERNAME.fullmatch(username)
-    ):
-        return f"X's answer to GET {USERS_ME} names no account"
-    return Account(user_id, username)
 
 
 def scope_warnings(asked: tuple[str, ...], granted: str) -> list[str]:

@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from .. import config, oauth2
-from ..authorize import AUTHORIZE_URL, OFFLINE, Account, Request, account, obtain, scope_warnings
+from ..authorize import AUTHORIZE_URL, OFFLINE, Request, obtain, scope_warnings
 from ..errors import CLI_TERMS, ActionError, InputError
 from ..loopback import CALLBACK, DEFAULT_PORT
 from . import shared
@@ -222,8 +222,8 @@ def run(args: argparse.Namespace) -> int:
     shared.say(f"X granted {tokens.scope or ' '.join(args.scope)}.")
     for warning in scope_warnings(args.scope, tokens.scope):
         shared.say(f"warning: {warning}")
-    approved = account(tokens, common.endpoint)
-    if isinstance(approved, Account):
+    approved = oauth2.account(tokens, common.endpoint)
+    if isinstance(approved, oauth2.Account):
         shared.say(
             f"approved by @{approved.username} (id {approved.id}): if that is not the account "
             "the workflow should act as, revoke the app in that account's settings."
@@ -249,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
             "refresh_token": tokens.refresh_token,
             "account": (
                 {"id": approved.id, "username": approved.username}
-                if isinstance(approved, Account)
+                if isinstance(approved, oauth2.Account)
                 else None
             ),
         }
