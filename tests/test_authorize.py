@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 import pytest
 import requests
 
-from xbearer import authorize, oauth2
+from xbearer import authorize, loopback, oauth2
 from xbearer.errors import CLI_TERMS
 from xbearer.transport import Endpoint
 
@@ -395,8 +395,8 @@ def test_other_paths_are_not_the_callback(api: Api) -> None:
 def test_a_browser_gone_mid_answer_is_no_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     # socketserver prints a traceback for a request that failed (a broken pipe when the
     # browser closes the tab before the page is written); the callback's server does not.
-    callbacks = authorize.Callbacks(None, "state", "http://127.0.0.1:8788/callback")
-    server = authorize._Server(0, callbacks)
+    callbacks = loopback.Callbacks(None, "state", "http://127.0.0.1:8788/callback")
+    server = loopback.listen(0, callbacks)
     try:
         try:
             raise BrokenPipeError(32, "Broken pipe")

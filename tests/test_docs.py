@@ -161,7 +161,7 @@ def _section(text: str, heading: str) -> str:
 def test_the_account_section_is_a_checklist_that_needs_no_other_page() -> None:
     """Every setting a person must choose, the install line where it is first used, the
     GitHub token's needs over time, concurrency in plain words; no "as above"."""
-    from xbearer.authorize import CALLBACK, DEFAULT_PORT
+    from xbearer.loopback import CALLBACK, DEFAULT_PORT
 
     account = _section(README, "### Post as an account")
     for needed in (

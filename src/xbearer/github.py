@@ -11,15 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
-import requests
-from requests.auth import AuthBase
-
 from . import transport
 from .answers import json_object
 from .config import CommonSettings, check_secret, parse_api_url
 from .errors import ActionError, InputError, Terms, clean
 from .retry import RetryPolicy
-from .transport import Answer, Endpoint, Request
+from .transport import Answer, Bearer, Endpoint, Request
 
 API = "https://api.github.com"  # GitHub's API where $GITHUB_API_URL does not say
 RETRY = RetryPolicy(rate_limits=True)  # network errors, 5xx, and GitHub's rate limits
@@ -35,15 +32,6 @@ PERMISSION_CLI = (
 )
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REPOSITORY = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+")
-
-
-class _Bearer(AuthBase):
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        return request
 
 
 def check_name(name: str, setting: str) -> None:
@@ -122,7 +110,7 @@ class SecretStore:
 
     def _send(self, method: str, leaf: str, body: object = None) -> Answer:
         request = Request(
-            method, self._path(leaf), _Bearer(self.token), json=body, headers=HEADERS, retry=RETRY
+            method, self._path(leaf), Bearer(self.token), json=body, headers=HEADERS, retry=RETRY
         )
         return transport.send(self.endpoint, request)
 

@@ -1,4 +1,5 @@
-"""Client for X's OAuth 2.0 user-context endpoints: refresh, code exchange, revocation.
+"""Client for X's OAuth 2.0 user-context endpoints: refresh, code exchange, revocation,
+and the account a user access token acts as (GET /2/users/me).
 
 X's tokens here act as an account: an access token lives 2 hours, and each refresh
 rotates the refresh token (the old one stops working), so a refresh is never sent
@@ -19,11 +20,13 @@ from requests.auth import HTTPBasicAuth
 from . import transport
 from .answers import describe_refusal, json_object, oauth_hint, validate_token
 from .errors import ActionError, clean
-from .failures import MaybeArrived, NotSent
+from .failures import MaybeArrived, NotSent, TransportError
 from .retry import RetryPolicy
-from .transport import Answer, Endpoint, Request
+from .transport import Answer, Bearer, Endpoint, Request
 
 TOKEN_PATH, REVOKE_PATH = "/2/oauth2/token", "/2/oauth2/revoke"
+USERS_ME = "/2/users/me"
+USERS_READ = "users.read"  # what GET /2/users/me needs, with tweet.read
 # X's words, under invalid_request, for what RFC 6749 calls invalid_grant: a refresh
 # token, or an authorization code, that was used, expired, or is not this client's.
 INVALID_TOKEN = "Value passed for the token was invalid."  # noqa: S105 - X's words
@@ -39,6 +42,8 @@ REFRESH_RETRY = RetryPolicy(frozenset({429, 503}), replayable=False)
 # What a refresh token may be to be stored (a secret holds any text): printable, no
 # spaces, of a sane length. It is never output, so it need not be a bearer token.
 _REFRESH_TOKEN = re.compile(r"[\x21-\x7e]{16,4096}")
+_USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")  # X's rule for a username
+_USER_ID = re.compile(r"[0-9]{1,20}")
 
 
 class Rotated(ActionError):
@@ -174,6 +179,39 @@ def revoke(client: Client, token: str, endpoint: Endpoint) -> str:
     raise ActionError(
         "X refused to revoke the token: " + describe_refusal(answer, client.secrets(token), hint)
     )
+
+
+@dataclass(frozen=True)
+class Account:
+    """The X account that approved, as GET /2/users/me names it."""
+
+    id: str
+    username: str
+
+
+def account(tokens: UserTokens, endpoint: Endpoint) -> Account | str:
+    """Who approved: the account the new access token acts as, or why X did not say.
+    Another local program may have delivered its own approval first (it can read the
+    authorize URL), so the person must see whose grant this is before it is stored."""
+    request = Request("GET", USERS_ME, Bearer(tokens.access_token))
+    try:
+        answer = transport.send(endpoint, request)
+    except TransportError as exc:
+        return exc.message.rstrip(".")
+    if answer.status != 200:
+        needs = f", which needs {USERS_READ}" if USERS_READ not in tokens.scope.split() else ""
+        return f"X answered GET {USERS_ME} with HTTP {answer.status}{needs}"
+    data = json_object(answer.body).get("data")
+    user_id = data.get("id") if isinstance(data, dict) else None
+    username = data.get("username") if isinstance(data, dict) else None
+    if not (
+        isinstance(user_id, str)
+        and _USER_ID.fullmatch(user_id)
+        and isinstance(username, str)
+        and _USERNAME.fullmatch(username)
+    ):
+        return f"X's answer to GET {USERS_ME} names no account"
+    return Account(user_id, username)
 
 
 def _refresh_hint(answer: Answer, endpoint: Endpoint, name: str) -> str:

@@ -157,6 +157,18 @@ class Answer:
     wait_asked: float | None = None  # a wait the server asked for that the budget could not fit
 
 
+class Bearer(AuthBase):
+    """A bearer token in the Authorization header (RFC 6750): GitHub's token, or an X user
+    access token."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
 def post(endpoint: Endpoint, path: str, auth: AuthBase, form: str | None = None) -> Answer:
     """POST a form to the API (see `send`)."""
     return send(endpoint, Request("POST", path, auth, form=form))
