@@ -200,7 +200,7 @@ def test_a_retried_revocation_is_signed_afresh(run, api: Api) -> None:
 def test_a_revocation_whose_answer_was_lost_is_not_a_false_warning(run, api: Api) -> None:
     inputs = api.inputs(invalidate="true", **{k.replace("-", "_"): v for k, v in OAUTH1.items()})
     state = run(inputs).state
-    api.fake.revoke_faults = ["lost-answer"]  # X revoked it, then answered 503
+    api.fake.revoke_faults = ["lost-answer"]  # X revoked it, then the connection reset
     post = run(inputs, post=True, state=state)
     assert post.rc == 0 and post.annotations("warning") == [], post.log
     assert "Revoked the bearer token" in post.log and "answer was lost" in post.log

@@ -29,7 +29,7 @@ from xbearer.sealing import seal, unseal
 
 import ghrunner
 from conftest import Api, GitHub
-from fakes import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, x_oauth2
+from fakes import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, x, x_oauth2
 from fakes.x_oauth2 import CLIENT_ID, Token
 
 PASS = "correct horse battery staple"
@@ -335,13 +335,13 @@ def test_a_tls_failure_after_the_refresh_was_sent_is_not_called_unused(
     "may have reached X" (transport.classify: only a TLS failure while connecting is
     not `sent`), and no second refresh."""
 
-    def garbled(handler: Any, fault: str, answer: Any) -> None:
+    def garbled(handler: Any, fault: str, *answer: Any) -> None:
         raw = socket.socket(fileno=handler.connection.fileno())  # under the TLS layer
         raw.sendall(b"HTTP/1.1 200 OK\r\n\r\nnot a TLS record")
         raw.detach()
         handler.close_connection = True
 
-    monkeypatch.setattr(x_oauth2, "_after", garbled)
+    monkeypatch.setattr(x.Handler, "answer", garbled)
     inputs = tls_api.user_inputs(github, ca_bundle="ca.pem")
     result = _scanned(ghrunner.run(inputs, workspace=tmp_path, env=github.env()))
     refreshes, rotated = (

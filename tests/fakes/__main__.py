@@ -19,19 +19,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m fakes",
         description=x.__doc__,
-        epilog="faults for token requests, in the order queued (then normal answers):\n"
-        + x.fault_help()
-        + "\n\nfaults for revocations:\n"
-        + "\n".join(f"  {name} - {text}" for name, text in x.REVOKE_FAULTS.items())
-        + "\n\nfaults for OAuth 2.0 token requests and revocations (user context):\n"
-        + x_oauth2.fault_help(),
+        epilog="faults, for each option that queues them, in the order queued (then normal "
+        "answers):\n" + x.Handler.vocabulary(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (8080)")
     parser.add_argument(
-        "--fault", action="append", default=[], help="queue a fault, e.g. --fault status:503"
+        "--fault",
+        action="append",
+        default=[],
+        help="queue a fault for oauth2/token, e.g. --fault status:503",
     )
-    parser.add_argument("--revoke-fault", action="append", default=[], help="likewise")
+    parser.add_argument(
+        "--revoke-fault", action="append", default=[], help="likewise, for revocations"
+    )
     x_oauth2.add_arguments(parser)
     args = parser.parse_args()
     fake = x.FakeX(faults=args.fault, revoke_faults=args.revoke_fault)

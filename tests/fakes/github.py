@@ -13,8 +13,8 @@ A PUT's ``{"encrypted_value", "key_id"}`` is opened with the private key
 value ever stored: `FakeGitHub.history`. Tokens have a kind (`FakeGitHub.add_token`):
 "write" (Secrets: read and write), "read" (Secrets: read-only) and "github_token" (the
 job's GITHUB_TOKEN, which may not touch secrets); the answers and their error bodies are
-GitHub's. Faults, one per request of a route: ``FakeGitHub.faults["public-key"]`` and
-``FakeGitHub.faults["put"]``.
+GitHub's. Faults (server.py's, and GitHub's own rate limits ``primary`` and ``secondary``),
+one per request of a route: ``FakeGitHub.faults["public-key"]``, ``["put"]``, ``["delete"]``.
 """
 
 from __future__ import annotations
@@ -40,20 +40,6 @@ REPOSITORY = "owner/repo"
 API_VERSIONS = ("2022-11-28",)  # what GitHub serves; a request without the header gets it
 DOCS = "https://docs.github.com/rest/actions/secrets"
 KINDS = ("write", "read", "github_token")
-FAULTS = {
-    "status": "status:CODE - that status with GitHub's error body (401 Bad credentials, 403 "
-    "Resource not accessible by personal access token, 404 Not Found; 429 with Retry-After: 1)",
-    "retry-after": "retry-after:S - 429, secondary rate limit, with Retry-After: S (default 1)",
-    "secondary": "secondary:CODE:S - CODE (403 or 429), secondary rate limit, with Retry-After:"
-    " S, or none if S is empty",
-    "primary": "primary:CODE:S - CODE (403 or 429), primary rate limit: x-ratelimit-remaining"
-    " 0, x-ratelimit-reset S seconds from now, no Retry-After",
-    "reset": "reset - the connection reset before GitHub reads the request",
-    "stall": "stall:S - S seconds of silence (default 3), then a reset: GitHub never saw it",
-    "slow": "slow:S - GitHub does the work (a PUT stores), then answers after S seconds",
-    "lost-answer": "lost-answer[:CODE] - GitHub does the work (a PUT stores), then the "
-    "connection is reset (or a proxy answers CODE instead)",
-}
 _MESSAGES = {  # what GitHub says with these statuses on these routes
     401: "Bad credentials",
     403: "Resource not accessible by personal access token",
@@ -216,7 +202,7 @@ class Handler(server.Handler):
         route = "public-key" if getting else seen.method.lower()
         fake = self.server.fake
         fault = fake.next_fault(fake.faults[route])
-        if self._before(fault):
+        if self.act(fault):
             return
         environment = environment and unquote(environment)
         what = "an-environment" if environment else "a-repository"
@@ -238,7 +224,7 @@ class Handler(server.Handler):
         except Refused as refused:
             self._refuse(refused)
             return
-        self._after(fault, status, json.dumps(body).encode() if body is not None else b"")
+        self.answer(fault, status, json.dumps(body).encode() if body is not None else b"")
 
     def _authorize(self, seen: Seen, repository: str, environment: str | None, doc: str) -> Store:
         """The store this request may use, checked in GitHub's order; or Refused."""
@@ -308,63 +294,44 @@ class Handler(server.Handler):
                 raise Refused(404, "Not Found", doc)
         return 204, None
 
-    # -- faults -----------------------------------------------------------------
-    def _before(self, fault: str) -> bool:
-        """Act out a fault that comes before GitHub reads the request; False: none."""
-        name, _, arg = fault.partition(":")
-        if name in ("ok", "slow", "lost-answer"):
-            return False
-        if name == "status":
-            status = int(arg)
-            headers = {"Retry-After": "1"} if status == 429 else None
-            self._refuse(Refused(status, _MESSAGES.get(status, HTTPStatus(status).phrase)), headers)
-        elif name == "retry-after":
-            message = (
-                "You have exceeded a secondary rate limit. "
-                "Please wait a few minutes before you try again."
-            )
-            doc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-            self._refuse(Refused(429, message, doc), {"Retry-After": arg or "1"})
-        elif name == "secondary":
-            code, _, wait = arg.partition(":")
-            message = (
-                "You have exceeded a secondary rate limit. "
-                "Please wait a few minutes before you try again."
-            )
-            doc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-            self._refuse(Refused(int(code), message, doc), {"Retry-After": wait} if wait else {})
-        elif name == "primary":
-            code, _, wait = arg.partition(":")
-            reset = int(time.time() + float(wait or "1") + 0.999)
-            headers = {
-                "x-ratelimit-limit": "5000",
-                "x-ratelimit-remaining": "0",
-                "x-ratelimit-used": "5000",
-                "x-ratelimit-reset": str(reset),
-                "x-ratelimit-resource": "core",
-            }
-            message = "API rate limit exceeded for user ID 1."
-            doc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-            self._refuse(Refused(int(code), message, doc), headers)
-        elif name in ("reset", "stall"):
-            time.sleep(float(arg or "3") if name == "stall" else 0)
-            self.reset()
-        else:
-            raise ValueError(f"unknown GitHub fault {fault!r}")
-        return True
+    # -- GitHub's words for the faults every fake has, and its own -------------------------
+    def refusal(self, status: int) -> None:
+        """GitHub's error body: 401 Bad credentials, 403 Resource not accessible by personal
+        access token, 404 Not Found (429 with Retry-After: 1)."""
+        headers = {"Retry-After": "1"} if status == 429 else None
+        self._refuse(Refused(status, _MESSAGES.get(status, HTTPStatus(status).phrase)), headers)
 
-    def _after(self, fault: str, status: int, body: bytes) -> None:
-        """Answer, or act out a fault that comes after GitHub did the work."""
-        name, _, arg = fault.partition(":")
-        if name == "lost-answer":
-            if arg:
-                self._refuse(Refused(int(arg), HTTPStatus(int(arg)).phrase))
-            else:
-                self.reset()
+    def limited(self, status: int = 429, *, wait: str = "", until: int | None = None) -> None:
+        """GitHub's secondary rate limit (Retry-After: `wait`, if any), or, with `until`, its
+        primary one (x-ratelimit-remaining 0, x-ratelimit-reset, no Retry-After)."""
+        doc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+        if until is None:
+            message = (
+                "You have exceeded a secondary rate limit. "
+                "Please wait a few minutes before you try again."
+            )
+            self._refuse(Refused(status, message, doc), {"Retry-After": wait} if wait else {})
             return
-        if name == "slow":
-            time.sleep(float(arg or "3"))
-        self.send(status, body)
+        headers = {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-used": "5000",
+            "x-ratelimit-reset": str(until),
+            "x-ratelimit-resource": "core",
+        }
+        self._refuse(Refused(status, "API rate limit exceeded for user ID 1.", doc), headers)
+
+    def fault_secondary(self, arg: str) -> None:
+        """secondary:CODE:S - CODE (403 or 429), secondary rate limit, with Retry-After: S, or
+        none if S is empty"""
+        code, _, wait = arg.partition(":")
+        self.limited(int(code), wait=wait)
+
+    def fault_primary(self, arg: str) -> None:
+        """primary:CODE:S - CODE (403 or 429), primary rate limit: x-ratelimit-remaining 0,
+        x-ratelimit-reset S seconds from now, no Retry-After"""
+        code, _, wait = arg.partition(":")
+        self.limited(int(code), until=int(time.time() + float(wait or "1") + 0.999))
 
 
 FakeGitHub.handler = Handler

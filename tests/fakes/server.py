@@ -1,6 +1,14 @@
 """What every fake shares: its state's base (the requests received, a lock, the fault
-queues), the handler's plumbing (each request recorded, one way to answer, a reset) and
-the HTTP(S) server on loopback that a test starts and stops."""
+queues), the handler's plumbing (each request recorded, one way to answer, a reset), the
+faults every service can suffer, and the HTTP(S) server on loopback that a test starts
+and stops.
+
+The faults, one vocabulary for every fake and every queue: a fault that comes before the
+service reads the request changes nothing (a retry finds all as it was); one that comes
+after it did the work (``slow``, ``lost-answer``) leaves it done: a refresh token rotated,
+a secret stored, a token revoked. Each fake says the errors in its service's words
+(`Handler.refusal`, `Handler.limited`) and may add faults of its own (``fault_*``).
+"""
 
 from __future__ import annotations
 
@@ -49,9 +57,19 @@ class Fake:
 F = TypeVar("F", bound=Fake)
 
 
+PROXY_PAGE = b"<html><body><h1>Bad Gateway</h1></body></html>"
+GATEWAY_PAGE = b"<html><body><h1>Gateway Timeout</h1></body></html>"
+AFTER = {  # the faults that come after the service did the work, acted out by `answer`
+    "slow": "slow:S - the service does the work, then answers after S seconds (default 3)",
+    "lost-answer": "lost-answer[:CODE] - the service does the work, then the connection is "
+    "reset (or a proxy answers CODE instead)",
+}
+
+
 class Handler(BaseHTTPRequestHandler):
     """What every fake's handler shares: quiet, HTTP/1.1, each request recorded in
-    `server.fake.requests`, one way to answer, and a connection that can be reset."""
+    `server.fake.requests`, one way to answer, a connection that can be reset, and the
+    faults (one ``fault_NAME`` method each, its docstring its documentation)."""
 
     server: Server[Any]
     protocol_version = "HTTP/1.1"
@@ -91,6 +109,84 @@ class Handler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
         self.connection.close()
+
+    # -- the service's words: each fake says these ----------------------------------------
+    def refusal(self, status: int) -> None:
+        """The service's error answer with this status."""
+        raise NotImplementedError
+
+    def limited(self, status: int = 429, *, wait: str = "", until: int | None = None) -> None:
+        """The service's rate-limit answer: wait `wait` seconds (Retry-After), or until the
+        time `until` (epoch seconds; no Retry-After), or, with neither, it does not say."""
+        raise NotImplementedError
+
+    # -- faults -----------------------------------------------------------------------------
+    def act(self, fault: str) -> bool:
+        """Act out a fault (``name`` or ``name:arg``) that comes before the service reads
+        the request; False: `answer`, for "ok" and for the faults that come after."""
+        name, _, arg = fault.partition(":")
+        if name == "ok" or name in AFTER:
+            return False
+        act = getattr(self, "fault_" + name.replace("-", "_"), None)
+        if act is None:
+            raise ValueError(f"unknown fault {fault!r}")
+        act(arg)
+        return True
+
+    def answer(
+        self,
+        fault: str,
+        status: int,
+        body: bytes,
+        ctype: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Send the service's answer, or act out a fault that comes after it did the work."""
+        name, _, arg = fault.partition(":")
+        if name == "lost-answer":
+            if arg:
+                self.send(int(arg), GATEWAY_PAGE, "text/html")
+            else:
+                self.reset()
+            return
+        if name == "slow":
+            time.sleep(float(arg or "3"))
+        self.send(status, body, ctype, headers)
+
+    def fault_status(self, arg: str) -> None:
+        """status:CODE - that status with the service's error body"""
+        self.refusal(int(arg))
+
+    def fault_retry_after(self, arg: str) -> None:
+        """retry-after:S - 429, rate limited, with Retry-After: S (default 1)"""
+        self.limited(wait=arg or "1")
+
+    def fault_reset_at(self, arg: str) -> None:
+        """reset-at:S - 429, rate limited until S seconds from now, and no Retry-After"""
+        self.limited(until=int(time.time()) + int(arg or "1"))
+
+    def fault_html(self, arg: str) -> None:
+        """html:CODE - that status with an HTML page, as a proxy sends"""
+        self.send(int(arg), PROXY_PAGE, "text/html")
+
+    def fault_reset(self, _arg: str) -> None:
+        """reset - the connection reset before the service reads the request"""
+        self.reset()
+
+    def fault_stall(self, arg: str) -> None:
+        """stall:S - S seconds of silence (default 3), then a reset: the service never saw it"""
+        time.sleep(float(arg or "3"))
+        self.reset()
+
+    @classmethod
+    def vocabulary(cls) -> str:
+        """Every fault this handler acts out, from the methods' docstrings, for --help."""
+        lines = [
+            (getattr(cls, name).__doc__ or "").strip()
+            for name in sorted(dir(cls))
+            if name.startswith("fault_")
+        ]
+        return "\n".join(f"  {line}" for line in (*lines, *AFTER.values()))
 
 
 class Server(ThreadingHTTPServer, Generic[F]):

@@ -3,8 +3,9 @@ X's OAuth 2.0 user-context endpoints (x_oauth2.py, state in FakeX.oauth2).
 
 It checks requests as X does (Basic credential, grant_type, OAuth 1.0a
 signatures and nonces), answers with X's real error bodies, and can be told to
-misbehave with a queue of faults: one per token request (`faults`), one per
-revocation (`revoke_faults`). Hostile faults keep going for at most a minute.
+misbehave with a queue of faults (server.py's, and X's own below): one per token request
+(`faults`), one per revocation (`revoke_faults`). Hostile faults keep going for at most a
+minute.
 
 Run it by hand: ``python -m fakes --help`` (__main__.py).
 """
@@ -41,6 +42,12 @@ ERR_89 = (401, 89, "Invalid or expired token.", None)
 ERR_88 = (429, 88, "Rate limit exceeded", None)
 ERR_130 = (503, 130, "Over capacity", None)
 MINUTE = 60.0  # how long a hostile fault keeps going: far past any budget a test uses
+
+
+def _answer(err: tuple[int, int, str, str | None]) -> tuple[int, bytes]:
+    """The status and body of one of X's errors (ERR_*)."""
+    status, code, message, label = err
+    return status, x_error(code, message, label)
 
 
 def x_error(code: int, message: str, label: str | None = None) -> bytes:
@@ -83,8 +90,7 @@ class Handler(server.Handler):
     def _error(
         self, err: tuple[int, int, str, str | None], headers: dict[str, str] | None = None
     ) -> None:
-        status, code, message, label = err
-        self.send(status, x_error(code, message, label), headers=headers)
+        self.send(*_answer(err), headers=headers)
 
     def _basic_ok(self, headers: dict[str, str]) -> bool:
         fake = self.server.fake
@@ -128,89 +134,70 @@ class Handler(server.Handler):
         )
 
     def _token(self, seen: Seen) -> None:
+        """POST oauth2/token: the app-only token for the app's Basic credential."""
         fake = self.server.fake
         fault = fake.next_fault(fake.faults)
-        if self._fault(fault):
+        if self.act(fault):
             return
         if not self._basic_ok(seen.headers):
-            self._error(ERR_99)
-            return
-        if parse_qs(seen.body.decode("utf-8", "replace")).get("grant_type") != [
+            self.answer(fault, *_answer(ERR_99))
+        elif parse_qs(seen.body.decode("utf-8", "replace")).get("grant_type") != [
             "client_credentials"
         ]:
-            self._error(ERR_170)
-            return
-        body = {"token_type": "bearer", "access_token": fake.token}
-        self.send(200, json.dumps(body).encode())
+            self.answer(fault, *_answer(ERR_170))
+        else:
+            self.answer(fault, 200, self._token_body())
 
     def _invalidate(self, seen: Seen) -> None:
+        """POST oauth2/invalidate_token: the app-only token revoked, for the app's Basic
+        credential or its owner's OAuth 1.0a signature."""
         fake = self.server.fake
         fault = fake.next_fault(fake.revoke_faults)
-        if fault != "ok" and fault not in REVOKE_FAULTS:
-            raise ValueError(f"unknown revocation fault {fault!r}")
-        auth = seen.headers.get("Authorization", "")
-        if auth.startswith("OAuth "):
+        if self.act(fault):
+            return
+        if seen.headers.get("Authorization", "").startswith("OAuth "):
             ok = _oauth1_valid(self, seen)
             token = parse_qs(urlsplit(self.path).query).get("access_token", [""])[0]
         else:
             ok = self._basic_ok(seen.headers)
             token = parse_qs(seen.body.decode("utf-8", "replace")).get("access_token", [""])[0]
-        if fault == "status:503":  # over capacity before X looked at the request
-            self._error(ERR_130)
-            return
-        if fault == "custom":
-            self.fault_custom("")
-            return
         if not ok:
-            self._error(ERR_32)
-            return
-        if token != unquote(fake.token) or fake.token in fake.revoked:
-            self._error(ERR_89)
-            return
-        fake.revoked.add(fake.token)
-        if fault == "lost-answer":  # revoked, but the answer that says so is a 503
-            self._error(ERR_130)
-            return
-        self.send(200, json.dumps({"access_token": fake.token}).encode())
+            self.answer(fault, *_answer(ERR_32))
+        elif token != unquote(fake.token) or fake.token in fake.revoked:
+            self.answer(fault, *_answer(ERR_89))
+        else:
+            fake.revoked.add(fake.token)
+            self.answer(fault, 200, json.dumps({"access_token": fake.token}).encode())
 
-    # -- faults: one method each, its docstring is its documentation -------------
-    def _fault(self, fault: str) -> bool:
-        """Act out one fault (`name` or `name:arg`); False means answer normally."""
-        name, _, arg = fault.partition(":")
-        if name == "ok":
-            return False
-        act = getattr(self, "fault_" + name.replace("-", "_"), None)
-        if act is None:
-            raise ValueError(f"unknown fault {fault!r}")
-        return act(arg) is not False
+    # -- X's words for the faults every fake has ------------------------------------------
+    def refusal(self, status: int) -> None:
+        """Under /2/, v2's problem document; else v1.1's errors, code 131."""
+        if self._v2():
+            x_oauth2.problem(self, status)
+        else:
+            self.send(status, x_error(131, "Internal error"))
 
+    def limited(self, status: int = 429, *, wait: str = "", until: int | None = None) -> None:
+        """429 with Retry-After, or with only x-rate-limit-reset; under /2/, v2's problem
+        document, else v1.1's code 88."""
+        headers = {"Retry-After": wait} if wait else {}
+        if until is not None:
+            headers = {"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(until)}
+        if self._v2():
+            x_oauth2.problem(self, status, headers=headers)
+        else:
+            self._error(ERR_88, headers)
+
+    def _v2(self) -> bool:
+        return urlsplit(self.path).path.startswith("/2/")
+
+    # -- X's own faults (one method each, its docstring its documentation) -----------------
     def _token_body(self) -> bytes:
         return json.dumps({"token_type": "bearer", "access_token": self.server.fake.token}).encode()
-
-    def fault_status(self, arg: str) -> None:
-        """status:CODE - that status with an X error body (code 131)"""
-        self.send(int(arg), b'{"errors":[{"message":"Internal error","code":131}]}')
-
-    def fault_html(self, arg: str) -> None:
-        """html:CODE - that status with an HTML page, as a proxy sends"""
-        self.send(int(arg), b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html")
 
     def fault_overcapacity(self, _arg: str) -> None:
         """overcapacity - 503, code 130 Over capacity"""
         self._error(ERR_130)
-
-    def fault_retry_after(self, arg: str) -> None:
-        """retry-after:S - 429, code 88, with Retry-After: S (default 1)"""
-        self._error(ERR_88, {"Retry-After": arg or "1"})
-
-    def fault_reset_at(self, arg: str) -> None:
-        """reset-at:S - 429, code 88, with only x-rate-limit-reset S seconds from now"""
-        reset = str(int(time.time()) + int(arg or "1"))
-        self._error(ERR_88, {"x-rate-limit-reset": reset, "x-rate-limit-remaining": "0"})
-
-    def fault_reset(self, _arg: str) -> None:
-        """reset - the connection reset before any answer"""
-        self.reset()
 
     def fault_reset_mid(self, _arg: str) -> None:
         """reset-mid - headers and part of the body, then a reset"""
@@ -222,11 +209,6 @@ class Handler(server.Handler):
         self.wfile.write(body[:10])
         self.wfile.flush()
         self.reset()
-
-    def fault_slow(self, arg: str) -> bool:
-        """slow:S - the normal answer, after S seconds (default 3)"""
-        time.sleep(float(arg or "3"))
-        return False
 
     def fault_truncated(self, _arg: str) -> None:
         """truncated - Content-Length promises 50 bytes more than are sent"""
@@ -324,23 +306,6 @@ class Handler(server.Handler):
 
 
 FakeX.handler = Handler
-
-
-def fault_help() -> str:
-    """Every token-request fault, from the methods' docstrings."""
-    lines = [
-        (getattr(Handler, name).__doc__ or "").strip()
-        for name in sorted(vars(Handler))
-        if name.startswith("fault_")
-    ]
-    return "\n".join(f"  {line}" for line in lines)
-
-
-REVOKE_FAULTS = {
-    "status:503": "503 before X looks at the revocation",
-    "lost-answer": "X revokes the token, then answers 503",
-    "custom": "the answer in FakeX.custom",
-}
 
 
 def _oauth1_valid(handler: Handler, seen: Seen) -> bool:

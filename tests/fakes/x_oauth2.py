@@ -11,10 +11,10 @@
 - ``GET /2/users/me``, ``POST /2/tweets`` and ``GET /2/tweets`` with user access tokens.
 
 Error texts are X's own, as its docs and its users' reports show them. The state and the
-knobs are `OAuth2`, at ``FakeX.oauth2``. Faults (``OAuth2.faults``, one per token request;
-``OAuth2.revoke_faults``, one per revocation) say whether X rotated: ``status``,
-``retry-after``, ``reset-at``, ``html``, ``reset`` and ``stall`` happen before X looks at it;
-``lost-answer`` and ``slow`` after it did.
+knobs are `OAuth2`, at ``FakeX.oauth2``. Faults (server.py's: ``OAuth2.faults``, one per
+token request; ``OAuth2.revoke_faults``, one per revocation) say whether X rotated: those
+that come before X reads the request leave the refresh token as it was; ``lost-answer`` and
+``slow`` come after X rotated it (or revoked the token).
 """
 
 from __future__ import annotations
@@ -98,19 +98,6 @@ ERROR_PAGE = (
     b"<p>You weren't able to give access to the App. Go back and try logging in again.</p>"
     b"</body></html>"
 )
-BEFORE = {  # faults acted out before X looks at the request: nothing rotated
-    "status": "status:CODE - that status with an X problem body",
-    "retry-after": "retry-after:S - 429 with Retry-After: S (default 1)",
-    "reset-at": "reset-at:S - 429 with only x-rate-limit-reset S seconds from now",
-    "html": "html:CODE - that status with an HTML page, as a proxy sends",
-    "reset": "reset - the connection reset before X reads the request",
-    "stall": "stall:S - S seconds of silence (default 3), then a reset: X never saw it",
-}
-AFTER = {  # faults acted out after X processed the request: rotated (or revoked)!
-    "lost-answer": "lost-answer[:CODE] - X processes it, then the connection is reset "
-    "(or a proxy answers CODE instead)",
-    "slow": "slow:S - X processes it, then answers after S seconds (default 3)",
-}
 
 
 def make_token(kind: str) -> str:
@@ -286,7 +273,7 @@ def _missing(name: str) -> Answer:
     return _error(400, "invalid_request", f"Missing required parameter [{name}].")
 
 
-def _problem(
+def problem(
     handler: Handler,
     status: int,
     detail: str | None = None,
@@ -318,46 +305,6 @@ def _caller(handler: Handler, seen: Seen) -> Token | str | None:
         return "app"
     token = fake.oauth2.tokens.get(value)
     return token if token is not None and token.kind == "access" and token.usable() else None
-
-
-# -- faults -----------------------------------------------------------------------------
-def _before(handler: Handler, fault: str) -> bool:
-    """Act out a fault that comes before X reads the request; False: answer normally."""
-    name, _, arg = fault.partition(":")
-    if name == "ok" or name in AFTER:
-        return False
-    if name == "status":
-        _problem(handler, int(arg))
-    elif name == "retry-after":
-        _problem(handler, 429, headers={"Retry-After": arg or "1"})
-    elif name == "reset-at":
-        reset = str(int(time.time()) + int(arg or "1"))
-        _problem(handler, 429, headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": reset})
-    elif name == "html":
-        handler.send(int(arg), b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html")
-    elif name in ("reset", "stall"):
-        time.sleep(float(arg or "3") if name == "stall" else 0)
-        handler.reset()
-    else:
-        raise ValueError(f"unknown OAuth 2.0 fault {fault!r}")
-    return True
-
-
-def _after(handler: Handler, fault: str, answer: Answer) -> None:
-    """Send X's answer, or act out a fault that comes after X processed the request."""
-    name, _, arg = fault.partition(":")
-    if name == "lost-answer":
-        if arg:  # a proxy's error page instead of X's answer
-            handler.send(
-                int(arg), b"<html><body><h1>Gateway Timeout</h1></body></html>", "text/html"
-            )
-        else:
-            handler.reset()
-        return
-    if name == "slow":
-        time.sleep(float(arg or "3"))
-    status, body = answer
-    handler.send(status, json.dumps(body).encode())
 
 
 # -- the OAuth 2.0 endpoints ------------------------------------------------------------------
@@ -523,11 +470,11 @@ def _refused(
 ) -> bool:
     """Answer 401/403 as X does when the caller may not do this; False: it may."""
     if caller is None:
-        _problem(handler, 401)
+        problem(handler, 401)
     elif isinstance(caller, str):
         if app:
             return False
-        _problem(
+        problem(
             handler,
             403,
             UNSUPPORTED_AUTH,
@@ -535,7 +482,7 @@ def _refused(
             kind="https://api.twitter.com/2/problems/unsupported-authentication",
         )
     elif not set(scopes) <= set(caller.scopes):
-        _problem(handler, 403)
+        problem(handler, 403)
     else:
         return False
     return True
@@ -561,7 +508,7 @@ def _post_tweet(handler: Handler, seen: Seen) -> None:
         if not isinstance(text, str):
             raise TypeError(text)
     except (ValueError, KeyError, TypeError):
-        _problem(
+        problem(
             handler,
             400,
             "One or more parameters to your request was invalid.",
@@ -602,8 +549,9 @@ def handle_post(handler: Handler, seen: Seen) -> bool:
         oauth2.requests.append(seen)
         queue = oauth2.faults if path == TOKEN else oauth2.revoke_faults
         fault = handler.server.fake.next_fault(queue)
-        if not _before(handler, fault):
-            _after(handler, fault, (_exchange if path == TOKEN else _revocation)(oauth2, seen))
+        if not handler.act(fault):
+            status, body = (_exchange if path == TOKEN else _revocation)(oauth2, seen)
+            handler.answer(fault, status, json.dumps(body).encode())
     elif path == "/2/tweets":
         _post_tweet(handler, seen)
     else:
@@ -669,8 +617,3 @@ def configure(oauth2: OAuth2, args: argparse.Namespace) -> str:
         f"  a refresh token it accepts once: {refresh}",
     ]
     return "\n".join(lines)
-
-
-def fault_help() -> str:
-    """The OAuth 2.0 faults, for --help."""
-    return "\n".join(f"  {text}" for text in (*BEFORE.values(), *AFTER.values()))
