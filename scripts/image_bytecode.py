@@ -1,42 +1,38 @@
-"""Precompile what the action's modes load: bytecode only, in two passes.
+"""Compile what the action's modes load, so that no run compiles anything.
 
-Run with the interpreter and flags the entry points use. The real python:3.13-slim
-ships no bytecode, so whatever a run imports without it is compiled on every run;
-but compiling the whole standard library (about 3 s here) made the build far slower
-than a naive one, and the modes load about a quarter of it.
+Run by the Dockerfile in the image, after the packages and the source are in place,
+with the interpreter and flags the entry points use:
+``/usr/local/bin/python -I -S image_bytecode.py``.
 
-So the interpreter is asked what loads: it imports, then, until nothing new comes,
-every module that loaded code under /app imports inside a function (a mode's own:
-sealing, OAuth 1.0a, the secret store; the packages' own, such as requests' netrc)
-and every codec it names (idna's punycode), as the modes would on their way. The
-import system compiles each once, and a hook keeps its code.
+The real python:3.13-slim ships no bytecode, so whatever a run imports without it is
+compiled on every run; compiling the whole standard library would make the build
+slower than a naive one, and the modes load about a quarter of it. So the interpreter
+is asked what loads: it imports what the entry points import and the installed
+packages, then, until nothing new comes, every module that loaded code under /app
+imports inside a function (a mode's own: sealing, OAuth 1.0a, the secret store; the
+packages' own, such as requests' netrc) and every codec it names (idna's punycode),
+as the modes would on their way. The import system compiles each once, and a hook
+keeps its code; the action's own package is compiled whole (it is small).
 
-- ``image_bytecode.py --packages ROOT``, in the first stage, on the tree in ROOT
-  (scripts/image_tree.py), before the source is there (so a source change does not
-  redo it): what the installed packages load, standard library included. Each
-  module is written as sourceless bytecode in place of its source in ROOT (fewer
-  bytes to copy; a traceback through them lacks source lines).
-- ``image_bytecode.py OUT``, in the second stage, chrooted into that tree after the
-  source is added (so on the final image's own files, by its own interpreter): what
-  the entry points import and what that loads beyond the first pass, each written as
-  an unchecked-hash pyc (never compared with its source: nothing in the image
-  changes it) under OUT at the path the import system reads, its source kept; the
-  action's own package is compiled whole. The final image takes OUT apart from the
-  tree, so a source change rebuilds only that small layer.
+Each module is written as an unchecked-hash pyc (PEP 552: never compared with its
+source, which nothing in the image changes) where the import system reads it, in
+__pycache__ beside its source. The release image (scripts/image_tree.py) takes this
+bytecode in place of the source, except the action's own.
 
-What no mode loads keeps its source only. The tests run every mode in the final
-image and check, with `docker diff`, that none compiles anything.
+What no mode loads keeps its source only. The tests run every mode in both images and
+check, with `docker diff`, that none compiles anything.
 """
 
 from __future__ import annotations
 
+import ast
 import codecs
 import contextlib
 import importlib
 import importlib.util
 import marshal
-import re
 import sys
+from collections.abc import Iterator
 from importlib.machinery import SourceFileLoader
 from pathlib import Path
 from types import CodeType
@@ -44,39 +40,52 @@ from typing import Any
 
 APP, PACKAGES = "/app", "/app/lib"
 ENTRY_POINTS = "/app/bin"
-OWN = "/app/xbearer"  # the action's package: compiled whole, it is small
+OWN = "/app/xbearer"  # the action's package: compiled whole
+UNCHECKED_HASH = (0b01).to_bytes(4, "little")  # a pyc's flags: hash-based, never checked
 
 
-# An import statement (`{}`: its indentation); a docstring line may look like one,
-# which costs a failed import at most.
-_IMPORT = (
-    r"^{}(?:import[ \t]+([\w., \t]+)|from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*))"
-)
-EVERY = re.compile(_IMPORT.format("[ \t]*"), re.MULTILINE)
-# Indented: inside a function (or a block), so it may not have run when the module loaded.
-NESTED = re.compile(_IMPORT.format("[ \t]+"), re.MULTILINE)
-
-
-def imports(source: str, package: str, statements: re.Pattern[str]) -> set[str]:
-    """Absolute names that these import statements in `source` (of `package`) name:
-    a module, and each name taken from it, which may be a submodule."""
+def imports(tree: ast.Module, package: str, *, nested_only: bool) -> set[str]:
+    """Absolute names that the import statements in `tree` (a module of `package`) name:
+    a module, and each name taken from it, which may be a submodule. With `nested_only`,
+    only those inside a function: the others ran when the module loaded."""
     names: set[str] = set()
-    for modules, written, taken in statements.findall(source):
-        if modules:
-            names.update(part.split()[0] for part in modules.split(",") if part.strip())
+    for node, in_function in _import_statements(tree):
+        if nested_only and not in_function:
+            continue
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
             continue
         with contextlib.suppress(ImportError, ValueError):  # beyond the top package
-            base = importlib.util.resolve_name(written, package) if written[:1] == "." else written
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
             names.add(base)
-            for part in taken.strip("() \t").split(","):
-                if part.split() and part.split()[0] != "*":
-                    names.add(f"{base}.{part.split()[0]}")
+            names.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
     return names
 
 
-# A codec named in code (`.encode("punycode")`): the encodings package imports its
-# module when it is first looked up.
-CODEC = re.compile(r"""\.(?:en|de)code\(\s*["']([\w-]+)["']""")
+def _import_statements(
+    node: ast.AST, in_function: bool = False
+) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
+    """Every import statement under `node`, and whether it is inside a function."""
+    for child in ast.iter_child_nodes(node):
+        inside = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+        if isinstance(child, ast.Import | ast.ImportFrom):
+            yield child, inside
+        yield from _import_statements(child, inside)
+
+
+def codecs_named(tree: ast.Module) -> set[str]:
+    """Codecs named in code (`.encode("punycode")`): the encodings package imports each
+    one's module when it is first looked up."""
+    return {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("encode", "decode")
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    }
 
 
 def _import(name: str) -> None:
@@ -90,7 +99,7 @@ def entry_points() -> set[str]:
     return {
         name
         for script in sorted(Path(ENTRY_POINTS).iterdir())
-        for name in imports(script.read_text(), "", EVERY)
+        for name in imports(ast.parse(script.read_bytes()), "", nested_only=False)
     }
 
 
@@ -105,8 +114,8 @@ def packages() -> set[str]:
 
 
 def load(names: set[str]) -> None:
-    """Import these, then whatever loaded code under /app imports, inside functions
-    too, and the codecs it names, until nothing new loads."""
+    """Import these, then whatever loaded code under /app imports inside functions, and
+    the codecs it names, until nothing new loads."""
     for name in sorted(names):
         _import(name)
     scanned: set[str] = set()
@@ -119,10 +128,10 @@ def load(names: set[str]) -> None:
     ]:
         for name, path, package in todo:
             scanned.add(name)
-            source = Path(path).read_text()
-            for wanted in sorted(imports(source, package, NESTED)):
+            tree = ast.parse(Path(path).read_bytes(), path)
+            for wanted in sorted(imports(tree, package, nested_only=True)):
                 _import(wanted)
-            for codec in sorted(set(CODEC.findall(source))):
+            for codec in sorted(codecs_named(tree)):
                 with contextlib.suppress(LookupError):
                     codecs.lookup(codec)
 
@@ -157,48 +166,26 @@ class Compiled:
                 self.add(module.__file__ or "")
 
     def write(self, root: Path) -> None:
-        """Each as an unchecked-hash pyc (PEP 552) under `root` at the path the import
-        system reads: beside its source, once `root` is the image's /."""
+        """Each as an unchecked-hash pyc under `root` at the path the import system
+        reads: beside its source, once `root` is the image's /."""
         for path, (data, code) in self.code.items():
-            _write_pyc(root / importlib.util.cache_from_source(path).lstrip("/"), data, code)
-
-    def write_sourceless(self, root: Path) -> int:
-        """Each found in the tree in `root` as a pyc in place of its source (where the
-        import system loads bytecode without source); how many."""
-        written = 0
-        for path, (data, code) in self.code.items():
-            source = root / path.lstrip("/")
-            if source.is_file():
-                _write_pyc(source.with_suffix(".pyc"), data, code)
-                source.unlink()
-                written += 1
-        return written
-
-
-def _write_pyc(target: Path, data: bytes, code: CodeType) -> None:
-    flags = (0b01).to_bytes(4, "little")  # hash-based, never checked against the source
-    target.parent.mkdir(parents=True, exist_ok=True)
-    header = importlib.util.MAGIC_NUMBER + flags + importlib.util.source_hash(data)
-    target.write_bytes(header + marshal.dumps(code))
+            target = root / importlib.util.cache_from_source(path).lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            header = importlib.util.MAGIC_NUMBER + UNCHECKED_HASH + importlib.util.source_hash(data)
+            target.write_bytes(header + marshal.dumps(code))
 
 
 def main(argv: list[str]) -> int:
-    first = argv[1:2] == ["--packages"]
-    if len(argv) != 2 + first or not (sys.flags.isolated and sys.flags.no_site):
-        usage = "usage: /usr/local/bin/python -I -S image_bytecode.py (--packages ROOT | OUT)"
-        raise SystemExit(usage)
-    root = Path(argv[-1])
+    if len(argv) != 1 or not (sys.flags.isolated and sys.flags.no_site):
+        raise SystemExit("usage: /usr/local/bin/python -I -S image_bytecode.py")
     sys.path[:0] = [PACKAGES, APP]  # as the entry points set it
     sys.dont_write_bytecode = True  # the pycs are written below, as they must be
     compiled = Compiled()
-    load(packages() if first else entry_points())
+    load(entry_points() | packages())
     compiled.add_loaded_otherwise()
-    if first:
-        print(f"image_bytecode.py: {compiled.write_sourceless(root)} modules compiled")
-        return 0
     for path in sorted(Path(OWN).rglob("*.py")):
         compiled.add(str(path))
-    compiled.write(root)
+    compiled.write(Path("/"))
     print(f"image_bytecode.py: {len(compiled.code)} modules compiled")
     return 0
 

@@ -1,16 +1,18 @@
-"""Assemble the file tree of the action's final image: only what runs.
+"""Assemble the file tree of the action's release image: only what runs.
 
-Run by the Dockerfile's first stage with the interpreter and flags the entry points
-use: ``/usr/local/bin/python -I -S image_tree.py ROOT [-- INSTALL]``, INSTALL being
-the command that installs the packages (run meanwhile: it mostly waits on the
-network). It asks that interpreter where it lives and imports from (the official
-slim image keeps Python in /usr/local, Debian's is in /usr) and copies into ROOT,
-keeping every symbolic link met on the way:
+Run by the Dockerfile's `tree` stage, in the plain image (packages, source and bytecode
+in place), with the interpreter and flags the entry points use:
+``/usr/local/bin/python -I -S image_tree.py ROOT``. It asks that interpreter where it
+lives and imports from (the official slim image keeps Python in /usr/local, Debian's
+is in /usr) and copies into ROOT, keeping every symbolic link met on the way:
 
 - the interpreter and its standard library (the directories on its import path),
-  without what can never run here (EXCLUDED, with the reason for each), and
-  without bytecode (scripts/image_bytecode.py compiles what the modes load);
-- the installed packages (/app/lib);
+  without what can never run here (EXCLUDED, with the reason for each);
+- the action (/app): its entry points, its package, the installed packages;
+- the bytecode scripts/image_bytecode.py wrote for what the modes load, in place of
+  the source it was compiled from (fewer bytes to pull; a traceback through those
+  modules lacks their source lines), except for the action's own package, which
+  keeps its source beside its bytecode; other bytecode is left out;
 - every shared library that the interpreter and each kept extension module load,
   found by following their dynamic dependencies with ldd (never a hand-kept
   list; the multiarch directory is whatever the loader says), plus libgcc_s,
@@ -25,6 +27,7 @@ keeping every symbolic link met on the way:
 from __future__ import annotations
 
 import fnmatch
+import importlib.util
 import os
 import shutil
 import ssl
@@ -33,7 +36,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-PACKAGES = "/app/lib"
+APP = "/app"
+OWN = "/app/xbearer"  # the action's package: its source stays, for its tracebacks
+UNCHECKED_HASH = (0b01).to_bytes(4, "little")  # the flags of the pycs image_bytecode.py writes
 # Parts of the standard library that can never run in the action's image: name
 # patterns (matched against every file and directory name under the standard
 # library, extension modules by their module name), each with its reason.
@@ -118,6 +123,23 @@ class Tree:
             self.copied.add(current)
         return current
 
+    def add_module(self, source: str) -> str:
+        """Copy a module: if image_bytecode.py compiled it, its bytecode in its place (for
+        the action's own package, beside it); else its source. The real path copied."""
+        pyc = importlib.util.cache_from_source(source)
+        if not _compiled_here(pyc):
+            real = os.path.realpath(source)
+            if real != source and _compiled_here(importlib.util.cache_from_source(real)):
+                return real  # a second name for a module whose source is left out
+            return self.add(source)
+        if source.startswith(OWN + "/"):
+            self.add(pyc)
+            return self.add(source)
+        mirror = self._here(source + "c")
+        mirror.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(pyc, mirror)
+        return pyc
+
     def add_tree(self, top: str, skip: Iterable[str] = ()) -> list[str]:
         """Copy a directory, leaving out the names that match `skip`; the files copied."""
         kept: list[str] = []
@@ -125,7 +147,8 @@ class Tree:
             dirs[:] = sorted(d for d in dirs if not _matches(d, skip))
             for name in sorted(files):
                 if not _matches(name, skip):
-                    kept.append(self.add(os.path.join(directory, name)))
+                    path = os.path.join(directory, name)
+                    kept.append(self.add_module(path) if name.endswith(".py") else self.add(path))
             for name in dirs:  # os.walk does not enter a linked directory
                 if os.path.islink(os.path.join(directory, name)):
                     kept += self.add_tree(os.path.join(directory, name), skip)
@@ -135,6 +158,14 @@ class Tree:
 def _matches(name: str, patterns: Iterable[str]) -> bool:
     module = name.split(".", 1)[0]  # _ssl.cpython-313-<platform>.so -> _ssl
     return any(fnmatch.fnmatchcase(name, p) or fnmatch.fnmatchcase(module, p) for p in patterns)
+
+
+def _compiled_here(pyc: str) -> bool:
+    """Whether `pyc` is bytecode image_bytecode.py wrote (not the base's own, if any)."""
+    if not os.path.isfile(pyc):
+        return False
+    with open(pyc, "rb") as file:
+        return file.read(8)[4:] == UNCHECKED_HASH
 
 
 def _is_elf(path: str) -> bool:
@@ -199,24 +230,15 @@ def import_path() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if (
-        len(argv) < 2
-        or argv[2:3] not in ([], ["--"])
-        or not (sys.flags.isolated and sys.flags.no_site)
-    ):
-        raise SystemExit("usage: /usr/local/bin/python -I -S image_tree.py ROOT [-- INSTALL]")
+    if len(argv) != 2 or not (sys.flags.isolated and sys.flags.no_site):
+        raise SystemExit("usage: /usr/local/bin/python -I -S image_tree.py ROOT")
     tree = Tree(Path(argv[1]))
-    # The packages' install (INSTALL, a command) mostly waits on the network: the
-    # interpreter's part of the tree is copied meanwhile, the packages' after it.
-    installing = subprocess.Popen(argv[3:]) if argv[3:] else None
-    skip = [*EXCLUDED, "__pycache__"]  # what runs is compiled by image_bytecode.py
+    skip = [*EXCLUDED, "__pycache__"]  # bytecode: see Tree.add_module
 
     tree.add(sys.executable)
     kept = [path for directory in import_path() for path in tree.add_tree(directory, skip)]
+    kept += tree.add_tree(APP, ["__pycache__"])
     libraries = elf_libraries([os.path.realpath(sys.executable), *kept])
-    if installing and installing.wait():
-        raise SystemExit(f"{' '.join(argv[3:5])} failed: exit code {installing.returncode}")
-    libraries |= elf_libraries(tree.add_tree(PACKAGES))
 
     for library in sorted(libraries):
         tree.add(library)

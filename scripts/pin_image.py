@@ -2,7 +2,9 @@
 
 Run in the repository root. Rewrites `runs.image` in action.yml to
 `docker://IMAGE@sha256:<64 hex>` and changes nothing else (other keys, comments,
-order and line endings stay). IMAGE may carry a `:tag` before the `@`.
+order and line endings stay). IMAGE may carry a `:tag` before the `@`; it is the
+release image, the Dockerfile's `release` target, as the release workflow pushes it
+(tests/test_rehearsal.py pins one built here).
 
 It edits only a layout it reads without doubt: block mappings of plain keys whose
 values are one-line plain or quoted scalars or `|`/`>` block scalars, comments, LF

@@ -1,4 +1,4 @@
-"""Run the action's image through every mode before a release, on one platform.
+"""Run the action's release image through every mode before it is released, on one platform.
 
 `python3 scripts/smoke_image.py IMAGE [--platform linux/arm64]` starts the fake X API
 (tests/fakes) on 127.0.0.1 and runs IMAGE as GitHub's runner runs a Docker

@@ -189,10 +189,19 @@ def run_in_process(api: Api, request: pytest.FixtureRequest) -> Callable[..., gh
 
 @pytest.fixture(scope="session")
 def image() -> str:
-    """The action's image, built from the Dockerfile on the offline stand-in base."""
+    """The action's image as a job on `@main` builds it (the Dockerfile's default
+    target), on the offline stand-in base."""
     assert shutil.which("docker"), "docker is needed: run ../shared/testbed/docker-up"
     ghrunner.build_image(IMAGE, BASE)
     return IMAGE
+
+
+@pytest.fixture(scope="session")
+def release_image(image: str) -> str:
+    """The action's image as a release pushes it (`--target release`: only what runs),
+    built after the default target, whose steps it reuses from the cache."""
+    ghrunner.build_image(f"{image}-release", BASE, target="release")
+    return f"{image}-release"
 
 
 TESTBED = ghrunner.ROOT.parent / "shared" / "testbed"

@@ -1,12 +1,16 @@
 """Every way the action runs, as a table: MODES maps a name to the inputs, the fakes'
 set-up and the proof in its log that it ran to its end; `run_mode()` runs one in an image
-as the runner runs it (or under another command, e.g. strace) and checks that it did.
-Used by test_image.py (the final image) and test_image_trace.py (the measurement).
+as the runner runs it (or under another command, e.g. strace) and checks that it did;
+`compiled_at_run_time()` says what a run of it compiled. Used by test_image.py (the
+release image), test_image_plain.py (the default one) and test_image_trace.py (the
+measurement).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -262,3 +266,26 @@ def run_mode(
         assert "Traceback" not in result.log and "internal error" not in result.log.lower()
         assert step.check(w), f"{name}: the fake did not see what this mode does"
     return step
+
+
+def compiled_at_run_time(name: str, ca: trustme.CA, workspace: Path, image: str) -> list[str]:
+    """What a run of this mode in `image` compiled: the entry point as the image runs it,
+    but with bytecode writing allowed (no -B), so that a module imported without valid
+    bytecode in the image is compiled and its .pyc written into the container, where
+    `docker diff` sees it."""
+    container = f"{image.replace(':', '-')}-diff-{os.getpid()}"
+    try:
+        run_mode(
+            name,
+            ca,
+            workspace,
+            image,
+            command=lambda entry: [PYTHON, "-ISu", entry],
+            keep=container,
+        )
+        changed = subprocess.run(
+            ["docker", "diff", container], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+    finally:
+        subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
+    return [line for line in changed if line.endswith(".pyc") or "__pycache__" in line]

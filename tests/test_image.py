@@ -1,9 +1,11 @@
-"""The image holds only what runs, and every way the action runs works in it.
+"""The release image (`--target release`) holds only what runs, and every way the action
+runs works in it.
 
-Each mode of tests/image_modes.py runs in the final image as the runner runs it, and compiles
-nothing there; the image's files are listed against its rules (no shell, bytecode only
-for what the modes load, licences). test_image_trace.py proves that nothing a mode
-needs was left out.
+Each mode of tests/image_modes.py runs in it as the runner runs it, and compiles nothing
+there (test_image_plain.py runs the same on the default image); its files are listed
+against its rules (no shell, bytecode only for what the modes load, licences), which hold
+for the release image only. test_image_trace.py proves that nothing a mode needs was
+left out.
 """
 
 from __future__ import annotations
@@ -16,43 +18,30 @@ from pathlib import Path
 
 import pytest
 import trustme
-from image_modes import MODES, PYTHON, run_mode
+from image_modes import MODES, PYTHON, compiled_at_run_time, run_mode
 
 import ghrunner
 from conftest import BASE, IMAGE
 
-# -- the modes, in the final image --------------------------------------------
+# -- the modes, in the release image ------------------------------------------
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_every_mode_runs_in_the_final_image(
-    mode: str, image: str, ca: trustme.CA, tmp_path: Path
+def test_every_mode_runs_in_the_release_image(
+    mode: str, release_image: str, ca: trustme.CA, tmp_path: Path
 ) -> None:
-    run_mode(mode, ca, tmp_path, image)
+    run_mode(mode, ca, tmp_path, release_image)
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_no_mode_compiles_python_at_run_time(
-    mode: str, image: str, ca: trustme.CA, tmp_path: Path
+def test_no_mode_compiles_python_at_run_time_in_the_release_image(
+    mode: str, release_image: str, ca: trustme.CA, tmp_path: Path
 ) -> None:
-    # The entry point as the image runs it, but with bytecode writing allowed (no -B):
-    # a module imported without valid bytecode in the image is compiled, and its .pyc
-    # written into the container, where `docker diff` sees it.
-    container = f"{IMAGE.replace(':', '-')}-diff-{os.getpid()}"
-    try:
-        run_mode(
-            mode, ca, tmp_path, image, command=lambda entry: [PYTHON, "-ISu", entry], keep=container
-        )
-        changed = subprocess.run(
-            ["docker", "diff", container], capture_output=True, text=True, check=True
-        ).stdout.splitlines()
-    finally:
-        subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False)
-    compiled = [line for line in changed if line.endswith(".pyc") or "__pycache__" in line]
+    compiled = compiled_at_run_time(mode, ca, tmp_path, release_image)
     assert not compiled, f"{mode}: compiled at run time: {compiled}"
 
 
-# -- what the final image holds --------------------------------------------------
+# -- what the release image holds ------------------------------------------------
 
 LIST = """\
 import importlib.util, os, sysconfig
@@ -75,11 +64,11 @@ for top, dirs, files in os.walk("/"):
 
 
 @pytest.fixture(scope="module")
-def listing(image: str) -> tuple[str, dict[str, tuple[str, str]]]:
-    """The standard library's directory, and every path in the final image: its kind
+def listing(release_image: str) -> tuple[str, dict[str, tuple[str, str]]]:
+    """The standard library's directory, and every path in the release image: its kind
     (f, d, l) and, for a Python source, its bytecode's flags (01000000: unchecked hash),
     for sourceless bytecode (a .pyc outside __pycache__), its own."""
-    python = ["docker", "run", "--rm", "--network", "none", "--entrypoint", PYTHON, image]
+    python = ["docker", "run", "--rm", "--network", "none", "--entrypoint", PYTHON, release_image]
     lines = subprocess.run(
         [*python, "-IBSc", LIST], capture_output=True, text=True, check=True
     ).stdout.splitlines()
@@ -90,7 +79,7 @@ def listing(image: str) -> tuple[str, dict[str, tuple[str, str]]]:
     return lines[0], paths
 
 
-def test_the_final_image_has_no_shell_no_package_manager_no_test_suite(
+def test_the_release_image_has_no_shell_no_package_manager_no_test_suite(
     listing: tuple[str, dict[str, tuple[str, str]]],
 ) -> None:
     stdlib, paths = listing
@@ -106,12 +95,12 @@ def test_the_final_image_has_no_shell_no_package_manager_no_test_suite(
     assert not [p for p in paths if p.endswith(("/site-packages", "/dist-packages"))]
 
 
-def test_the_final_image_holds_the_action_as_its_source_has_it_and_no_build_script(
+def test_the_release_image_holds_the_action_as_its_source_has_it_and_no_build_script(
     listing: tuple[str, dict[str, tuple[str, str]]],
 ) -> None:
-    # The bytecode of what the modes load is written in a stage of its own, so the
-    # scripts that build the image stay behind, and the source ships as src/ has it
-    # (what the build context takes of it: no egg-info, no bytecode).
+    # The release image takes of the plain one only what runs, so the scripts that
+    # built it stay behind, and the source ships as src/ has it (what the build context
+    # takes of it: no egg-info, no bytecode).
     _, paths = listing
     src = ghrunner.ROOT / "src"
     kind_of = lambda path: "l" if path.is_symlink() else "d" if path.is_dir() else "f"  # noqa: E731
@@ -134,7 +123,33 @@ def test_the_final_image_holds_the_action_as_its_source_has_it_and_no_build_scri
     assert not [p for p in paths if os.path.basename(p) in ("image_bytecode.py", "image_tree.py")]
 
 
-def test_the_final_image_holds_unchecked_bytecode_only_for_what_the_modes_load(
+APP_FILES = """\
+import os
+for top, dirs, files in os.walk("/app"):
+    dirs[:] = [name for name in dirs if name != "__pycache__"]
+    for name in files:
+        print(os.path.join(top, name).removesuffix("c"))
+"""
+
+
+def test_the_release_image_ships_what_the_default_image_installs(
+    image: str, release_image: str
+) -> None:
+    # Cut down from the default image, not built beside it: the same packages, the same
+    # action, each module as source or as bytecode in its place.
+    def modules(tag: str) -> set[str]:
+        python = ["docker", "run", "--rm", "--network", "none", "--entrypoint", PYTHON, tag]
+        listed = subprocess.run(
+            [*python, "-IBSc", APP_FILES], capture_output=True, text=True, check=True
+        )
+        return set(listed.stdout.split())
+
+    shipped = modules(release_image)
+    assert "/app/lib/requests/__init__.py" in shipped and "/app/xbearer/action.py" in shipped
+    assert shipped == modules(image)
+
+
+def test_the_release_image_holds_unchecked_bytecode_only_for_what_the_modes_load(
     listing: tuple[str, dict[str, tuple[str, str]]],
 ) -> None:
     # What a mode loads compiles nothing at run time (test_no_mode_compiles_...); the
@@ -158,8 +173,8 @@ def test_the_final_image_holds_unchecked_bytecode_only_for_what_the_modes_load(
 def test_the_packages_ship_bytecode_in_place_of_source_and_the_action_its_source(
     listing: tuple[str, dict[str, tuple[str, str]]],
 ) -> None:
-    # What the packages load is compiled before the source comes (a source change does
-    # not redo it), without the source it came from: fewer bytes to copy.
+    # What the modes load beyond the action's own package is taken as bytecode without
+    # the source it came from: fewer bytes to pull.
     stdlib, paths = listing
     packages = ("/app/lib/requests/__init__", "/app/lib/urllib3/connectionpool")
     for module in (*packages, f"{stdlib}/http/client", f"{stdlib}/json/decoder"):
@@ -176,7 +191,7 @@ def test_the_packages_ship_bytecode_in_place_of_source_and_the_action_its_source
     ]
 
 
-def test_the_final_image_has_a_writable_tmp_and_resolves_localhost(image: str) -> None:
+def test_the_release_image_has_a_writable_tmp_and_resolves_localhost(release_image: str) -> None:
     check = (
         "import os, socket, stat, tempfile\n"
         "print(oct(stat.S_IMODE(os.stat('/tmp').st_mode)))\n"
@@ -184,7 +199,7 @@ def test_the_final_image_has_a_writable_tmp_and_resolves_localhost(image: str) -
         "print(sorted({a[4][0] for a in socket.getaddrinfo('localhost', 443)}))\n"
     )
     # No network at all: /etc/hosts is the one Docker writes into every container.
-    python = ["docker", "run", "--rm", "--network", "none", "--entrypoint", PYTHON, image]
+    python = ["docker", "run", "--rm", "--network", "none", "--entrypoint", PYTHON, release_image]
     done = subprocess.run([*python, "-IBSc", check], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     mode, addresses = done.stdout.splitlines()
@@ -207,11 +222,11 @@ runpy.run_path(sys.argv[1], run_name="__main__")
 
 @pytest.mark.parametrize("entry", ["/app/bin/main", "/app/bin/post"])
 def test_the_entry_points_freeze_what_loading_made_out_of_the_collectors_way(
-    entry: str, image: str
+    entry: str, release_image: str
 ) -> None:
     # Collection stays off while the modules load, and what they made is frozen: the
     # collections of a run (and the one at exit) skip it, about 14 ms of a run.
-    python = ["docker", "run", "--rm", "--network", "none", "--entrypoint", PYTHON, image]
+    python = ["docker", "run", "--rm", "--network", "none", "--entrypoint", PYTHON, release_image]
     done = subprocess.run(
         [*python, "-IBSu", "-c", GC_PROBE, entry], capture_output=True, text=True, check=False
     )
@@ -221,7 +236,7 @@ def test_the_entry_points_freeze_what_loading_made_out_of_the_collectors_way(
     assert int(frozen) > 10_000, done.stdout + done.stderr
 
 
-def test_requests_trusts_certifis_bundle_in_the_final_image(image: str) -> None:
+def test_requests_trusts_certifis_bundle_in_the_release_image(release_image: str) -> None:
     check = (
         "import sys; sys.path[:0] = ['/app/lib']\n"
         "import ssl, certifi, requests.utils\n"
@@ -229,7 +244,7 @@ def test_requests_trusts_certifis_bundle_in_the_final_image(image: str) -> None:
         "context = ssl.create_default_context(cafile=certifi.where())\n"
         "print(certifi.where(), len(context.get_ca_certs()))\n"
     )
-    python = ["docker", "run", "--rm", "--network", "none", "--entrypoint", PYTHON, image]
+    python = ["docker", "run", "--rm", "--network", "none", "--entrypoint", PYTHON, release_image]
     done = subprocess.run([*python, "-IBSc", check], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     path, count = done.stdout.split()
@@ -270,10 +285,10 @@ print(missing)
 """
 
 
-def test_the_final_image_carries_the_licences_of_what_it_ships(image: str) -> None:
-    # Asked of dpkg in the first stage, which assembled the final image's files in /rootfs.
-    build = f"{IMAGE}-build"
-    ghrunner.build_image(build, BASE, target="build")
+def test_the_release_image_carries_the_licences_of_what_it_ships() -> None:
+    # Asked of dpkg in the stage that assembled the release image's files in /rootfs.
+    build = f"{IMAGE}-tree"
+    ghrunner.build_image(build, BASE, target="tree")
     python = ["docker", "run", "--rm", "--network", "none", "--entrypoint", PYTHON, build]
     done = subprocess.run([*python, "-IBSc", LICENCES], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

@@ -1,9 +1,10 @@
 """scripts/image_bytecode.py in-process: which imports it follows, and the bytecode it
-writes. (That it finds all that the modes load is proven in the image:
-test_image.py's test_no_mode_compiles_python_at_run_time.)"""
+writes. (That it finds all that the modes load is proven in the images: the
+test_no_mode_compiles_python_at_run_time tests of test_image.py and test_image_plain.py.)"""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 from importlib.machinery import SourceFileLoader
@@ -23,6 +24,9 @@ SOURCE = """\
 import os
 from . import top_level
 
+if os.name == "nt":
+    import winreg
+
 def seal():
     from .sealing import seal as _seal, KINDS
     import netrc, email.utils as eu
@@ -33,26 +37,46 @@ def seal():
     from .. import parent_level
     from star import *
     return "x".encode("punycode"), b"y".decode( 'idna' )
+
+class Store:
+    async def put(self):
+        import github_api
+
+NOT_CODE = \"\"\"
+    import docstring_line
+\"\"\"
 """
+TREE = ast.parse(SOURCE)
 
 
 def test_functions_imports_are_followed_with_relative_names_resolved() -> None:
-    names = image_bytecode.imports(SOURCE, "pkg.sub", image_bytecode.NESTED)
+    names = image_bytecode.imports(TREE, "pkg.sub", nested_only=True)
     assert {"pkg.sub.sealing", "pkg.sub.sealing.seal", "pkg.sub.sealing.KINDS"} <= names
     assert {"netrc", "email.utils", "nacl.public", "nacl.public.SealedBox"} <= names
-    assert {"pkg.parent_level", "star"} <= names
-    # What the module ran as it loaded is loaded already: only the indented ones.
-    assert "os" not in names and "pkg.sub.top_level" not in names
+    assert {"pkg.parent_level", "star", "github_api"} <= names
+    # What the module ran as it loaded is loaded already: only those inside a function;
+    # text that only looks like an import is not one.
+    assert not {"os", "pkg.sub.top_level", "winreg", "docstring_line"} & names
     assert not [n for n in names if "*" in n or " " in n]
 
 
 def test_an_entry_points_imports_are_followed_at_every_level() -> None:
-    names = image_bytecode.imports(SOURCE, "", image_bytecode.EVERY)
-    assert {"os", "netrc", "nacl.public"} <= names
+    names = image_bytecode.imports(TREE, "", nested_only=False)
+    assert {"os", "winreg", "netrc", "nacl.public"} <= names
+    assert "docstring_line" not in names
+
+
+def test_an_import_beyond_the_top_package_is_left_alone() -> None:
+    assert (
+        image_bytecode.imports(
+            ast.parse("def f():\n    from ... import x\n"), "pkg", nested_only=True
+        )
+        == set()
+    )
 
 
 def test_codecs_named_in_code_are_found() -> None:
-    assert set(image_bytecode.CODEC.findall(SOURCE)) == {"punycode", "idna"}
+    assert image_bytecode.codecs_named(TREE) == {"punycode", "idna"}
 
 
 def test_what_loads_is_written_as_unchecked_hash_bytecode_the_import_system_uses(
@@ -84,34 +108,3 @@ def test_what_loads_is_written_as_unchecked_hash_bytecode_the_import_system_uses
     importlib.invalidate_caches()
     again = importlib.import_module("probe_module_xb")
     assert module.ANSWER == again.ANSWER == 42
-
-
-def test_the_first_pass_puts_bytecode_in_place_of_each_source_and_it_loads_without_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(SourceFileLoader, "source_to_code", SourceFileLoader.source_to_code)
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
-    source = tmp_path / "base" / "sourceless_xb" / "__init__.py"
-    source.parent.mkdir(parents=True)
-    source.write_text("ANSWER = 42\n")
-    compiled = image_bytecode.Compiled()
-    compiled.add(str(source))
-    missing = tmp_path / "base" / "not_in_the_tree_xb.py"
-    missing.write_text("ANSWER = 0\n")
-    compiled.add(str(missing))
-    # The tree mirrors the base's paths under its root; what it lacks is not written.
-    tree = tmp_path / "root"
-    copy = tree / str(source).lstrip("/")
-    copy.parent.mkdir(parents=True)
-    copy.write_text(source.read_text())
-
-    assert compiled.write_sourceless(tree) == 1
-    assert not copy.exists()
-    pyc = copy.with_suffix(".pyc")
-    assert pyc.read_bytes()[4:8] == b"\x01\x00\x00\x00"  # hash-based, unchecked
-    # The import system loads it with no source beside it.
-    monkeypatch.syspath_prepend(str(copy.parent.parent))
-    monkeypatch.delitem(sys.modules, "sourceless_xb", raising=False)
-    module = importlib.import_module("sourceless_xb")
-    monkeypatch.delitem(sys.modules, "sourceless_xb")
-    assert module.ANSWER == 42 and module.__file__ == str(pyc)

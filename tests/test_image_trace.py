@@ -1,10 +1,10 @@
-"""Nothing that runs is missing from the image: each mode (tests/image_modes.py) runs under
-strace in a copy of the whole base (the base with the action installed, as the image was
-before it was cut down), where it is measured: which modules it imports, and which files
-glibc, OpenSSL and Python open or look for; and under strace again, chrooted into the
-final image's files. Every module measured must import in the final image, and no file
-the whole base has for a mode may be looked for in vain in the final image's files (a
-loader cache, a configuration file, a locale).
+"""Nothing that runs is missing from the release image: each mode (tests/image_modes.py)
+runs under strace in the default image (the whole base with the action installed), where
+it is measured: which modules it imports, and which files glibc, OpenSSL and Python open
+or look for; and under strace again, chrooted into the release image's files. Every
+module measured must import in the release image, and no file the whole base has for a
+mode may be looked for in vain in the release image's files (a loader cache, a
+configuration file, a locale).
 """
 
 from __future__ import annotations
@@ -19,20 +19,19 @@ import pytest
 import trustme
 from image_modes import MODES, PYTHON, run_mode
 
-from conftest import BASE, IMAGE
+from conftest import IMAGE
 
-# -- the modes, measured in the whole base and in the final image's files ------
+# -- the modes, measured in the whole base and in the release image's files ------
 
 PROBE = """\
-ARG BASE
-ARG FINAL
-FROM ${FINAL} AS final
-FROM ${BASE}
+ARG PLAIN
+ARG RELEASE
+FROM ${RELEASE} AS release
+FROM ${PLAIN}
 RUN apt-get update -qq \\
     && apt-get install -y -qq --no-install-recommends strace >/dev/null \\
     && rm -rf /var/lib/apt/lists/*
-COPY --from=final /app /app
-COPY --from=final / /rootfs
+COPY --from=release / /rootfs
 """
 # Run in the whole base: the entry point, recording the modules loaded when it exits.
 RECORD = """\
@@ -65,7 +64,7 @@ _CALL = re.compile(r'^\d+ +(\w+)\((?:[^"]*?, )?"(/[^"]*)".*\) += (-?\d+)(?: (\w+
 @dataclass
 class Measure:
     """One mode: what it imported in the whole base, what it should have imported, what
-    the final image's files were asked for, and what of that they lacked."""
+    the release image's files were asked for, and what of that they lacked."""
 
     modules: list[str]
     expected: tuple[str, ...]
@@ -95,12 +94,12 @@ def looked_for(trace: str, after: str | None = None) -> dict[str, bool]:
 
 @pytest.fixture(scope="module")
 def measured(
-    image: str, ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory
+    image: str, release_image: str, ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Measure]:
-    """Each mode run under strace in the whole base with the image's /app (recording its
-    modules) and in a chroot of the final image's files."""
+    """Each mode run under strace in the default image (recording its modules) and in a
+    chroot of the release image's files."""
     probe = f"{IMAGE}-probe"
-    args = [f"--build-arg={a}" for a in (f"BASE={BASE}", f"FINAL={image}")]
+    args = [f"--build-arg={a}" for a in (f"PLAIN={image}", f"RELEASE={release_image}")]
     done = subprocess.run(
         ["docker", "build", "-q", "--network", "host", "-t", probe, *args, "-"],
         input=PROBE,
@@ -125,7 +124,7 @@ def measured(
             if not found
             and in_whole.get(path)
             and not path.startswith(PROVIDED)
-            # a source the final image ships as bytecode in its place, which was loaded
+            # a source the release image ships as bytecode in its place, which was loaded
             and not (path.endswith(".py") and in_final.get(path + "c"))
         ]
         modules = ast.literal_eval((ws / "modules.txt").read_text())
@@ -158,8 +157,8 @@ def _unimportable(image: str, names: list[str]) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in done.stdout.splitlines())
 
 
-def test_every_module_any_mode_imports_imports_in_the_final_image(
-    measured: dict[str, Measure], image: str
+def test_every_module_any_mode_imports_imports_in_the_release_image(
+    measured: dict[str, Measure], release_image: str
 ) -> None:
     for name, measure in measured.items():
         assert set(measure.expected) <= set(measure.modules), f"{name} was not measured"
@@ -167,15 +166,15 @@ def test_every_module_any_mode_imports_imports_in_the_final_image(
     assert len(every) > 200  # the interpreter's own start alone imports dozens
     # A few names are registered by an extension module as it loads (cffi's and
     # Cython's), and import by name nowhere: they come with the module that made them.
-    # The whole base with the image's /app (the probe image) says which.
+    # The whole base with the action installed (the probe image) says which.
     registered = _unimportable(f"{IMAGE}-probe", every)
     assert len(registered) < 10, registered
-    failed = _unimportable(image, every)
+    failed = _unimportable(release_image, every)
     users = {f: [n for n, m in measured.items() if f in m.modules] for f in failed}
     assert failed.keys() == registered.keys(), f"modules that do not import, and the modes: {users}"
 
 
-def test_nothing_any_mode_looks_for_is_missing_from_the_final_image(
+def test_nothing_any_mode_looks_for_is_missing_from_the_release_image(
     measured: dict[str, Measure],
 ) -> None:
     asked = {path for measure in measured.values() for path in measure.looked_for}
@@ -183,4 +182,4 @@ def test_nothing_any_mode_looks_for_is_missing_from_the_final_image(
     assert {"/etc/ld.so.cache", "/etc/nsswitch.conf"} <= asked
     assert any(path.endswith("/openssl.cnf") for path in asked)
     missing = {name: m.missing for name, m in measured.items() if m.missing}
-    assert not missing, f"found in the whole base, looked for in vain in the final image: {missing}"
+    assert not missing, f"in the whole base, looked for in vain in the release image: {missing}"

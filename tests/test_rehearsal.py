@@ -1,4 +1,4 @@
-"""A release rehearsal, offline, with real parts: the image pushed to a registry on
+"""A release rehearsal, offline, with real parts: the release image pushed to a registry on
 loopback, action.yml pinned to its digest by scripts/pin-image, and the two-job
 workflow run under act on a second Docker engine that starts empty, as a fresh
 runner does. Needs ../shared/testbed (registry-up, fresh-engine).
@@ -36,9 +36,10 @@ def _repositories(testbed: Testbed) -> list[str]:
 
 
 @pytest.fixture
-def released(image: str, testbed: Testbed) -> tuple[str, str]:
-    """The action's image and a job image, pushed; the fresh engine reset to empty."""
-    action = testbed.push(image, "xbearer/action", "rehearsal")
+def released(release_image: str, testbed: Testbed) -> tuple[str, str]:
+    """The action's release image (`--target release`, as the release workflow builds
+    it) and a job image, pushed; the fresh engine reset to empty."""
+    action = testbed.push(release_image, "xbearer/action", "rehearsal")
     job = testbed.push(BASE, "library/python", "3.13-slim").split("@")[0] + ":3.13-slim"
     testbed.reset_fresh_engine()
     assert testbed.fresh("images", "-q").stdout == ""
@@ -57,6 +58,9 @@ def test_a_released_action_is_pulled_by_digest_and_passes(
     assert testbed.fresh("image", "inspect", action).returncode == 0  # pulled by digest
     # Nothing was built: the fresh engine holds the two pulled images and nothing else.
     assert _repositories(testbed) == sorted([action.split("@")[0], job.rsplit(":", 1)[0]])
+    # What it pulled is the release image, with no shell; the default image has one.
+    shell = ["run", "--rm", "--network", "none", "--entrypoint", "/bin/sh", action, "-c", "true"]
+    assert "no such file or directory" in testbed.fresh(*shell).stderr
 
 
 def test_a_digest_missing_from_the_registry_fails_the_job(

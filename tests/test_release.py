@@ -410,6 +410,7 @@ def test_the_release_workflow_smoke_tests_before_it_tags_in_a_protected_job() ->
     build = _step("image", "docker/build-push-action")["with"]
     assert isinstance(build, dict)
     assert build["platforms"] == "linux/amd64,linux/arm64" and "push" not in build
+    assert build["target"] == "release"  # only what runs; main builds the plain default
     assert build["tags"] == "${{ steps.name.outputs.image }}"  # a name, no tag
     assert build["outputs"] == "type=image,push-by-digest=true,name-canonical=true,push=true"
     smoke = _steps("image")[_index("image", "smoke_image.py")]

@@ -1,4 +1,5 @@
-"""The release's own smoke test (scripts/smoke_image.py), run here on the built image."""
+"""The release's own smoke test (scripts/smoke_image.py), run here on the release image
+(`--target release`) built here."""
 
 from __future__ import annotations
 
@@ -43,23 +44,23 @@ def _module() -> ModuleType:
 
 
 def test_every_mode_passes_on_the_built_image_with_the_standard_library_alone(
-    image: str,
+    release_image: str,
 ) -> None:
-    result = _smoke(image, "--platform", "linux/amd64")
+    result = _smoke(release_image, "--platform", "linux/amd64")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == [
         *(f"linux/amd64: {mode}: ok" for mode in MODES),
-        f"smoke_image: {image} passed every mode on linux/amd64",
+        f"smoke_image: {release_image} passed every mode on linux/amd64",
     ]
 
 
 @pytest.fixture
-def broken_image(image: str) -> Iterator[str]:
+def broken_image(release_image: str) -> Iterator[str]:
     """The image with its main entry point swapped for the post one: exits 0, outputs nothing."""
-    tag = f"{image}-smoke-broken"
+    tag = f"{release_image}-smoke-broken"
     subprocess.run(
         ["docker", "build", "-q", "--network", "none", "-t", tag, "-"],
-        input=f'FROM {image}\nENTRYPOINT ["/app/bin/post"]\n',
+        input=f'FROM {release_image}\nENTRYPOINT ["/app/bin/post"]\n',
         capture_output=True,
         text=True,
         check=True,
@@ -78,9 +79,9 @@ def test_an_image_that_exits_0_without_a_token_fails_the_release(broken_image: s
     assert "passed" not in result.stdout
 
 
-def test_a_platform_the_image_lacks_fails_the_release(image: str) -> None:
+def test_a_platform_the_image_lacks_fails_the_release(release_image: str) -> None:
     # The image built here is for this machine only: asked for arm64, docker finds none.
-    result = _smoke(image, "--platform", "linux/arm64")
+    result = _smoke(release_image, "--platform", "linux/arm64")
     assert result.returncode == 1
     assert f"FAILED on linux/arm64: {MODES[0]}: exit status 125" in result.stderr
 
@@ -109,10 +110,10 @@ def failing_revocation() -> Iterator[tuple[FakeX, str]]:
 
 
 def test_a_token_left_unrevoked_fails_the_release(
-    image: str, failing_revocation: tuple[FakeX, str], tmp_path: Path
+    release_image: str, failing_revocation: tuple[FakeX, str], tmp_path: Path
 ) -> None:
     smoke = _module()
     fake, url = failing_revocation
     with pytest.raises(smoke.SmokeFailure) as failure:
-        smoke.smoke(image, fake, url, tmp_path)
+        smoke.smoke(release_image, fake, url, tmp_path)
     assert str(failure.value) == "post step: token revoked: the API did not revoke the token"
