@@ -23,7 +23,7 @@ import trustme
 import ghrunner
 from conftest import Api, GitHub, _github, _serve
 from fakes import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, TOKEN
-from proxy import ConnectProxy
+from fakes.proxy import ConnectProxy
 
 PASS = "correct horse battery staple"
 PYTHON = "/usr/local/bin/python"  # the interpreter the entry points name

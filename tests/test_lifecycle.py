@@ -251,7 +251,7 @@ def test_a_later_steps_proxy_and_ca_cannot_steer_the_revocation(tls_api: Api, tm
     # step would send the app's key and secret through a proxy that trusts its own CA.
     import trustme
 
-    from proxy import ConnectProxy
+    from fakes.proxy import ConnectProxy
 
     trustme.CA().cert_pem.write_to_path(str(tmp_path / "proxy-ca.pem"))
     inputs = tls_api.inputs(invalidate="true")
@@ -290,7 +290,7 @@ def test_a_ca_bundle_rewritten_after_the_main_step_is_not_trusted(tls_api: Api, 
 
 
 def test_the_same_proxy_in_both_steps_revokes_through_it(tls_api: Api, tmp_path) -> None:
-    from proxy import ConnectProxy
+    from fakes.proxy import ConnectProxy
 
     inputs = tls_api.inputs(invalidate="true", ca_bundle="ca.pem")
     with ConnectProxy() as proxy:

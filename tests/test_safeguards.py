@@ -426,7 +426,7 @@ def test_with_invalidate_off_a_later_step_cannot_steer_the_post_step(
     describes is bypassed. (A later step can also LD_PRELOAD into the post step, as
     SECURITY.md says; this needs no native code and breaks a documented guarantee.)
     The behaviour: with invalidate off the post step sends nothing."""
-    from proxy import ConnectProxy
+    from fakes.proxy import ConnectProxy
 
     inputs = tls_api.inputs()  # invalidate off: the main step saves no state
     trust = {"REQUESTS_CA_BUNDLE": str(tmp_path / "ca.pem")}
