@@ -200,6 +200,24 @@ def test_a_wrong_client_secret_is_named_as_the_variable(api: Api) -> None:
     _assert_clean(err, api)
 
 
+def test_a_code_a_spec_compliant_server_calls_invalid_grant_is_said_used_or_expired(
+    api: Api,
+) -> None:
+    api.fake.oauth2.rfc_errors = True  # invalid_grant, where X says invalid_request in words
+    api.fake.oauth2.code_lifetime = 0  # expired before the exchange
+    run = Run(api, "--no-browser")
+    follow(run.url())
+    rc, out, err = run.finish()
+    assert rc == 1 and out == ""
+    assert (
+        "xbearer: error: X did not exchange the authorization code: HTTP 400: invalid_grant: "
+        "The authorization code is invalid or expired. — the authorization code was used "
+        "already or expired (X's live 30 seconds), or it was given for another client, "
+        "callback URL or code verifier. Then run xbearer authorize again."
+    ) in err
+    _assert_clean(err, api)
+
+
 def test_json_prints_the_tokens_and_the_account_that_approved(api: Api) -> None:
     run = Run(
         api, "--no-browser", "--json", "--scope", "tweet.read tweet.write users.read offline.access"

@@ -78,11 +78,6 @@ class TransportError(ActionError):
         super().__init__(describe(fault, endpoint))
         self.fault = fault
 
-    @property
-    def arrived(self) -> bool:
-        """Whether the request may have reached the server, which may then have acted."""
-        return self.fault.sent
-
     @staticmethod
     def raised(fault: Fault, endpoint: Endpoint) -> TransportError:
         """The error for this fault: NotSent or MaybeArrived, as `fault.sent` says."""

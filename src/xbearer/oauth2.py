@@ -131,7 +131,7 @@ def refresh(
             + describe_refusal(
                 answer,
                 client.secrets(refresh_token),
-                _refresh_hint(answer, endpoint, name),
+                refresh_hint(answer, endpoint),
             )
         )
     return _parse(answer, endpoint, mask, client, rotated=name)
@@ -158,7 +158,7 @@ def exchange_code(
         raise ActionError(
             "X did not exchange the authorization code: "
             + describe_refusal(
-                answer, client.secrets(code, verifier), _exchange_hint(answer, endpoint)
+                answer, client.secrets(code, verifier), exchange_hint(answer, endpoint)
             )
         )
     return _parse(answer, endpoint, mask, client)
@@ -214,9 +214,10 @@ def account(tokens: UserTokens, endpoint: Endpoint) -> Account | str:
     return Account(user_id, username)
 
 
-def _refresh_hint(answer: Answer, endpoint: Endpoint, name: str) -> str:
+def refresh_hint(answer: Answer, endpoint: Endpoint) -> str:
     """What to do about a refused refresh: from the OAuth 2.0 error, else the status."""
     terms = endpoint.terms
+    name = terms.name("refresh-token")
     used = (
         f"{name} was used already, most likely by another run of this workflow at the same "
         "time: give the job a concurrency: group so that runs refresh one at a time. If no "
@@ -261,7 +262,7 @@ def _refresh_hint(answer: Answer, endpoint: Endpoint, name: str) -> str:
     return f"check {terms.name('client-id')} and {name}."
 
 
-def _exchange_hint(answer: Answer, endpoint: Endpoint) -> str:
+def exchange_hint(answer: Answer, endpoint: Endpoint) -> str:
     """What to do about a refused code exchange: from the OAuth 2.0 error, else one hint."""
     terms = endpoint.terms
     credentials = (

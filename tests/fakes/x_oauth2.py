@@ -10,11 +10,13 @@
 - ``POST /2/oauth2/revoke``: ``{"revoked":true}``; a revoked token is refused from then on.
 - ``GET /2/users/me``, ``POST /2/tweets`` and ``GET /2/tweets`` with user access tokens.
 
-Error texts are X's own, as its docs and its users' reports show them. The state and the
-knobs are `OAuth2`, at ``FakeX.oauth2``. Faults (server.py's: ``OAuth2.faults``, one per
-token request; ``OAuth2.revoke_faults``, one per revocation) say whether X rotated: those
-that come before X reads the request leave the refresh token as it was; ``lost-answer`` and
-``slow`` come after X rotated it (or revoked the token).
+Error texts are X's own, as its docs and its users' reports show them; with
+``OAuth2.rfc_errors`` (``--rfc-errors``) the token endpoint answers in RFC 6749's codes
+instead, as a spec-compliant server does (``invalid_grant`` for a used refresh token).
+The state and the knobs are `OAuth2`, at ``FakeX.oauth2``. Faults (server.py's:
+``OAuth2.faults``, one per token request; ``OAuth2.revoke_faults``, one per revocation)
+say whether X rotated: those that come before X reads the request leave the refresh token
+as it was; ``lost-answer`` and ``slow`` come after X rotated it (or revoked the token).
 """
 
 from __future__ import annotations
@@ -165,6 +167,7 @@ class OAuth2:
 
     clients: dict[str, Client] = field(default_factory=_default_clients)
     decision: str = "approve"  # what the account owner answers at authorize: or "deny"
+    rfc_errors: bool = False  # answer in RFC 6749's error codes (RFC_WORDS), not X's words
     granted: tuple[str, ...] | None = None  # the scopes a code grants, if not those asked for
     user: dict[str, str] = field(default_factory=lambda: dict(USER))
     access_lifetime: int = 7200
@@ -267,6 +270,24 @@ def _error(status: int, error: str, description: str | None = None) -> Answer:
     if description:
         body["error_description"] = description
     return status, body
+
+
+# What a spec-compliant server answers (RFC 6749, section 5.2) where X says it in words.
+RFC_WORDS = {
+    INVALID_TOKEN: ("invalid_grant", "The refresh token is invalid, expired or revoked."),
+    INVALID_CODE: ("invalid_grant", "The authorization code is invalid or expired."),
+    REDIRECT_MISMATCH: ("invalid_grant", "The redirect_uri does not match the authorization's."),
+    VERIFIER_MISMATCH: ("invalid_grant", "The code_verifier does not match the code_challenge."),
+    BAD_GRANT_TYPE: ("unsupported_grant_type", "Only authorization_code and refresh_token."),
+    NO_AUTH_HEADER: ("invalid_client", "Client authentication failed."),
+}
+
+
+def _in_rfc_words(answer: Answer) -> Answer:
+    """X's error answer as a spec-compliant server words it."""
+    status, body = answer
+    said = RFC_WORDS.get(body.get("error_description", ""))
+    return answer if said is None else _error(status, *said)
 
 
 def _missing(name: str) -> Answer:
@@ -550,7 +571,8 @@ def handle_post(handler: Handler, seen: Seen) -> bool:
         queue = oauth2.faults if path == TOKEN else oauth2.revoke_faults
         fault = handler.server.fake.next_fault(queue)
         if not handler.act(fault):
-            status, body = (_exchange if path == TOKEN else _revocation)(oauth2, seen)
+            answer = (_exchange if path == TOKEN else _revocation)(oauth2, seen)
+            status, body = _in_rfc_words(answer) if oauth2.rfc_errors else answer
             handler.answer(fault, status, json.dumps(body).encode())
     elif path == "/2/tweets":
         _post_tweet(handler, seen)
@@ -587,6 +609,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--deny", action="store_true", help="authorize answers access_denied instead of a code"
     )
     group.add_argument(
+        "--rfc-errors",
+        action="store_true",
+        help="word token errors in RFC 6749's codes (invalid_grant, ...), not X's words",
+    )
+    group.add_argument(
         "--oauth2-fault",
         action="append",
         default=[],
@@ -609,6 +636,7 @@ def configure(oauth2: OAuth2, args: argparse.Namespace) -> str:
         client_id, secret = args.client_id, args.client_secret
         oauth2.register(client_id, secret, uris)
     oauth2.decision = "deny" if args.deny else "approve"
+    oauth2.rfc_errors = args.rfc_errors
     oauth2.faults, oauth2.revoke_faults = list(args.oauth2_fault), list(args.oauth2_revoke_fault)
     refresh = oauth2.issue_refresh_token(client_id, tuple(args.scope.split()))
     lines = [
