@@ -387,3 +387,54 @@ def test_the_pinned_ca_copy_is_closed_before_the_revocation_reads_it(tmp_path: P
     assert action.revoke(revoker, TOKEN, common) == "Revoked."
     (pinned,) = seen
     assert not Path(pinned).exists()
+
+
+def _companion_here(inputs: dict[str, str]) -> list[tuple[str, str]]:
+    """The companion's function in this process (a recording core): the workflow
+    commands it issued, for the cases that differ only in an input's value."""
+    from recording_core import RecordingCore
+
+    from xbearer import native
+
+    core = RecordingCore(inputs, {}, ghrunner.FILE_COMMANDS)
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        assert native.invalidate(core, ghrunner.host_env()) == 0
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    return ghrunner.commands("\n".join(core.log))
+
+
+@pytest.mark.parametrize(
+    ("extra", "refused"),
+    [
+        ({"sealed-bearer": "v2.x", "passphrase": PASS}, "Give bearer or sealed-bearer"),
+        (
+            {"client-id": CLIENT_ID, "access-token": "a" * 20, "access-token-secret": "b" * 20},
+            "access-token and access-token-secret are only used",
+        ),
+        ({"client-id": CLIENT_ID, "api-key": API_KEY}, "or client-id (a user token) to revoke"),
+        ({"api-key": API_KEY, "api-secret": API_SECRET, "api-url": "http://x.example"}, "https"),
+    ],
+)
+def test_the_companion_refuses_what_does_not_go_together_as_a_warning(
+    api: Api, extra: dict[str, str], refused: str
+) -> None:
+    found = _companion_here({"bearer": TOKEN, "api-url": api.url, **extra})
+    warnings = [data for kind, data in found if kind == "warning"]
+    assert len(warnings) == 1 and refused in warnings[0], warnings
+    assert ("error", "") not in found and api.fake.requests == []
+    assert ("add-mask", TOKEN) in found
+
+
+def test_the_companion_unseals_in_a_later_job_and_checks_what_it_holds(api: Api) -> None:
+    from xbearer.sealing import seal
+
+    sealed = {"sealed-bearer": seal(TOKEN, PASS, "app"), "passphrase": PASS, "api-url": api.url}
+    user = _companion_here({**sealed, "client-id": CLIENT_ID})  # an app-only token
+    (warning,) = [data for kind, data in user if kind == "warning"]
+    assert "holds an app-only token, which client-id cannot revoke" in warning
+    found = _companion_here({**sealed, "api-key": API_KEY, "api-secret": API_SECRET})
+    assert [kind for kind, _ in found if kind in ("warning", "error")] == []
+    assert ("add-mask", TOKEN) in found and TOKEN in api.fake.revoked
