@@ -2,6 +2,8 @@
 
 - `run()` starts the entry point (a local subprocess, or the built image with the
   runner's mounts and variables), with INPUT_* variables and file-command files;
+  `run_composite()` runs a composite action's steps (the native action's) as the
+  runner does: its inputs' expressions evaluated, each step a bash script;
   `run_in_process()` calls the main step's function here with the same variables and
   files, for the cases that differ only in an input's value (no process start).
 - `parse_file_command()` reads GITHUB_OUTPUT/ENV/STATE with the runner's rules.
@@ -18,6 +20,7 @@ import contextlib
 import fcntl
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +29,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 FILE_COMMANDS = ("OUTPUT", "ENV", "STATE", "STEP_SUMMARY")
@@ -40,6 +45,8 @@ SECRET_INPUTS = (
     "github-token",
 )
 _COMMAND = re.compile(r"::([A-Za-z-]+)(?: [^:]*)?::(.*)")
+_EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+BASH = shutil.which("bash") or "/bin/bash"  # found before a test narrows PATH
 
 
 @dataclass
@@ -50,6 +57,7 @@ class Run:
     log: str
     files: dict[str, str]
     inputs: dict[str, str]
+    action_outputs: dict[str, str] | None = None  # a composite action's, as it declares them
 
     @property
     def outputs(self) -> dict[str, str]:
@@ -162,6 +170,106 @@ def run(
             for k, n in names.items()
         }
     return Run(proc.returncode, stdout.decode("utf-8", "replace"), files, dict(inputs))
+
+
+def run_composite(
+    action: Path,
+    inputs: Mapping[str, str],
+    *,
+    env: Mapping[str, str] | None = None,
+    workspace: Path | None = None,
+    timeout: float = 120,
+    during: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> Run:
+    """Run the composite action in the folder `action` as GitHub's runner does: the
+    inputs context (action.yml's defaults, then `inputs`), each step's `env` and `run`
+    with their expressions evaluated (only those the emulator knows: an unknown one fails
+    the test), run as `bash --noprofile --norc -eo pipefail SCRIPT` with fresh file-command
+    files, GITHUB_ACTION_PATH and a RUNNER_TEMP; GITHUB_ENV carried to later steps; the
+    first failing step ends the run. The Run's files are its last step's, and
+    `action_outputs` the action's outputs, evaluated from what its steps output. `env`
+    (the job's variables: PATH, RUNNER_TOOL_CACHE...) comes before the step's own."""
+    metadata = yaml.safe_load((action / "action.yml").read_text())
+    assert metadata["runs"]["using"] == "composite", action
+    declared = metadata.get("inputs", {})
+    assert set(inputs) <= set(declared), (
+        f"inputs {action} does not declare: {set(inputs) - set(declared)}"
+    )
+    context = {name: str(spec.get("default", "")) for name, spec in declared.items()}
+    context.update(inputs)
+    outputs_of: dict[str, dict[str, str]] = {}
+
+    def value(expression: str) -> str:
+        kind, _, rest = expression.partition(".")
+        if kind == "inputs" and rest in context:
+            return context[rest]
+        if expression == "github.action_path":
+            return str(action)
+        if kind == "steps" and rest.count(".") == 2 and rest.split(".")[1] == "outputs":
+            step, _, name = rest.partition(".outputs.")
+            return outputs_of.get(step, {}).get(name, "")
+        raise AssertionError(f"the runner emulation cannot evaluate ${{{{ {expression} }}}}")
+
+    def evaluate(text: str) -> str:
+        return _EXPRESSION.sub(lambda m: value(m.group(1)), str(text))
+
+    logs: list[bytes] = []
+    job_env: dict[str, str] = {}
+    files: dict[str, str] = {}
+    rc = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        runner_temp = Path(tmp, "runner_temp")
+        runner_temp.mkdir()
+        for number, step in enumerate(metadata["runs"]["steps"]):
+            assert set(step) <= {"id", "name", "shell", "env", "run"}, step
+            assert step["shell"] == "bash", step
+            commands_dir = Path(tmp, f"step{number}")
+            commands_dir.mkdir()
+            paths = {kind: commands_dir / f"{kind.lower()}_file" for kind in FILE_COMMANDS}
+            for path in paths.values():
+                path.touch()
+            script = commands_dir / "script.sh"
+            script.write_text(evaluate(step["run"]))
+            variables = {
+                **host_env(),
+                "GITHUB_ACTIONS": "true",
+                "CI": "true",
+                "RUNNER_OS": "Linux",
+                "RUNNER_TEMP": str(runner_temp),
+                **(env or {}),
+                **job_env,
+                **{name: evaluate(v) for name, v in step.get("env", {}).items()},
+                **{f"GITHUB_{kind}": str(path) for kind, path in paths.items()},
+                "GITHUB_ACTION_PATH": str(action),
+                "GITHUB_WORKSPACE": str(workspace or ROOT),
+            }
+            command = [BASH, "--noprofile", "--norc", "-eo", "pipefail", str(script)]
+            with subprocess.Popen(
+                command,
+                env=variables,
+                cwd=workspace or ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            ) as proc:
+                try:
+                    if during is not None:
+                        during(proc)
+                    stdout, _ = proc.communicate(timeout=timeout)
+                except BaseException:
+                    proc.kill()
+                    raise
+            logs.append(stdout)
+            files = {kind: path.read_text() for kind, path in paths.items()}
+            if "id" in step:
+                outputs_of[step["id"]] = parse_file_command(files["OUTPUT"])
+            job_env.update(parse_file_command(files["ENV"]))
+            rc = proc.returncode
+            if rc:
+                break
+    declared_outputs = metadata.get("outputs", {})
+    action_outputs = {name: evaluate(spec["value"]) for name, spec in declared_outputs.items()}
+    log = b"".join(logs).decode("utf-8", "replace")
+    return Run(rc, log, files, dict(inputs), action_outputs)
 
 
 def run_in_process(

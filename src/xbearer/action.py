@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import signal
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from types import FrameType
@@ -22,6 +23,7 @@ from actions_toolkit.file_command import issue_file_command
 from . import config, masks, selection
 from .errors import ACTION_TERMS, ActionError, InputError
 from .modes import Mode, TokenResult
+from .transport import Endpoint
 
 
 class Core(Protocol):
@@ -260,6 +262,24 @@ def main(core: Core, environ: Mapping[str, str]) -> int:
     return 0
 
 
+def revoke(
+    revoker: Callable[[str, Endpoint], str], value: str, common: config.CommonSettings
+) -> str:
+    """Revoke the token along the route the settings chose, trusting exactly the CA bytes
+    whose digest was checked (a copy, not the file again, which a later step may have
+    rewritten); what was done. The copy is closed before it is read: Windows cannot open
+    a file that is open."""
+    if not common.ca:
+        return revoker(value, common.endpoint)
+    handle, pinned = tempfile.mkstemp(prefix="ca-", suffix=".pem")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(common.ca.data)
+        return revoker(value, replace(common.endpoint, ca_bundle=pinned))
+    finally:
+        os.unlink(pinned)
+
+
 def post(core: Core, environ: Mapping[str, str]) -> int:
     """The post step: revoke the token when invalidate was on; warn, never fail."""
     cancellation = _Cancellation()
@@ -285,13 +305,7 @@ def post(core: Core, environ: Mapping[str, str]) -> int:
                 "live: revoke it from a job you trust, or regenerate it in the developer portal."
             )
             return 0
-        with tempfile.NamedTemporaryFile(prefix="ca-", suffix=".pem") as pinned:
-            endpoint, ca = mode.common.endpoint, mode.common.ca
-            if ca:  # exactly the bytes whose digest matched, not the file again
-                pinned.write(ca.data)
-                pinned.flush()
-                endpoint = replace(endpoint, ca_bundle=pinned.name)
-            done = mode.revoke(value, endpoint)
+        done = revoke(mode.revoke, value, mode.common)
         cancellation.armed = False
         core.info(done)
         _summary(environ, [done])

@@ -20,6 +20,17 @@ from .transport import Endpoint
 from .user_context import ClientRevoker
 
 
+def load_revoker(
+    inputs: Inputs, common: CommonSettings, environ: Mapping[str, str], terms: Terms
+) -> Revoker:
+    """What revokes a token a step was given (a later job's, or the native action's
+    companion's): the app's key and secret (an app-only token), else the OAuth 2.0
+    client (a user token). selection.REVOKER_REFUSED has refused the rest."""
+    if inputs.any(AppOnly.keys):
+        return AppOnly.load(inputs, common, environ, terms)
+    return ClientRevoker.load(inputs, terms)
+
+
 @dataclass(frozen=True)
 class Handoff:
     """sealed-bearer and its passphrase, and what revokes the token, if it is to be."""
@@ -44,12 +55,7 @@ class Handoff:
     ) -> Handoff:
         """Check what revokes the token, if it is to be (selection has refused every
         combination that does not belong with sealed-bearer)."""
-        revoker: Revoker | None = None
-        if common.invalidate:
-            if inputs.any(AppOnly.keys):
-                revoker = AppOnly.load(inputs, common, environ, terms)
-            else:
-                revoker = ClientRevoker.load(inputs, terms)
+        revoker = load_revoker(inputs, common, environ, terms) if common.invalidate else None
         return cls(common, inputs.get("sealed-bearer"), inputs.get("passphrase"), revoker)
 
     def obtain(

@@ -74,6 +74,22 @@ OWNER_TOGETHER: tuple[Test, str] = (
     "Give access-token and access-token-secret together, or neither.",
 )
 
+# What may not come with the credentials that revoke a token a step is given (a later
+# job's post step, or the native action's companion: handoff.load_revoker).
+REVOKER_REFUSED: tuple[tuple[Test, str], ...] = (
+    (
+        lambda inputs, common: _owner(inputs, common) and not _keys(inputs, common),
+        "access-token and access-token-secret are only used with invalidate: true, to "
+        "revoke an app-only token with api-key and api-secret.",
+    ),
+    OWNER_TOGETHER,
+    (
+        lambda inputs, common: _keys(inputs, common) and _client(inputs, common),
+        "Give api-key and api-secret (an app-only token) or client-id (a user token) to "
+        "revoke with, not both.",
+    ),
+)
+
 # What each chosen mode refuses, in the order asked, before it reads a value: the first
 # that holds is the error. Every "not with" rule of every mode is here.
 REFUSED: dict[type[Mode], tuple[tuple[Test, str], ...]] = {
@@ -112,17 +128,7 @@ REFUSED: dict[type[Mode], tuple[tuple[Test, str], ...]] = {
             "With sealed-bearer, client-id and client-secret are only for invalidate: true "
             "(the last job revokes a user token).",
         ),
-        (
-            lambda inputs, common: _owner(inputs, common) and not _keys(inputs, common),
-            "access-token and access-token-secret are only used with invalidate: true, to "
-            "revoke an app-only token with api-key and api-secret.",
-        ),
-        OWNER_TOGETHER,
-        (
-            lambda inputs, common: _keys(inputs, common) and _client(inputs, common),
-            "Give api-key and api-secret (an app-only token) or client-id (a user token) to "
-            "revoke with, not both.",
-        ),
+        *REVOKER_REFUSED,
         (
             lambda inputs, common: (
                 common.invalidate and not (_keys(inputs, common) or _client(inputs, common))
