@@ -1,6 +1,6 @@
 """Benchmark the action's image: what a fresh runner pulls, one run, builds, a fresh job.
 
-Usage: .venv/bin/python bench/run.py [--base IMAGE] [--only NAME ...]
+Usage: PYTHONPATH=tests .venv/bin/python bench/run.py [--base IMAGE] [--only NAME ...]
 (Docker up; see scripts/setup. pull_bytes, pull and fresh_job also need
 ../shared/testbed: a registry on loopback and a second, empty engine.)
 
@@ -47,18 +47,16 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+from fakes import API_KEY, API_SECRET, FakeX, Server
+from testbed import Testbed
 
-from fakes import API_KEY, API_SECRET, FakeX, Server  # noqa: E402
-from testbed import Testbed  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 OURS, PREVIOUS = "xbearer:bench", "xbearer-previous:bench"
 SLIM_LIKE, ON_SLIM_LIKE = "xbearer-slim-like-base:bench", "xbearer-on-slim-like:bench"

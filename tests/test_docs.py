@@ -204,21 +204,6 @@ def test_descriptions_separate_with_a_colon_not_a_dash() -> None:
     assert dashed == []
 
 
-def test_the_test_command_says_what_it_does_before_each_long_part() -> None:
-    """Installing the tools and the suite take minutes: each is announced, with how long."""
-    lines = (ROOT / "scripts" / "test").read_text().splitlines()
-    setup = next(i for i, line in enumerate(lines) if line.startswith("BASE=$(scripts/setup"))
-    suite = next(i for i, line in enumerate(lines) if "-m pytest" in line)
-    assert any("echo" in line and "minute" in line for line in lines[:setup])
-    assert any("echo" in line and "minutes" in line for line in lines[setup:suite])
-
-
-def test_action_yml_names_a_real_author() -> None:
-    # Not a placeholder or a repository slug: the project's name.
-    assert ACTION["author"] == "The xbearer project"
-    assert "xbearer" in (ROOT / "pyproject.toml").read_text()
-
-
 def test_pre_commit_runs_every_linter_of_scripts_test() -> None:
     script = (ROOT / "scripts" / "test").read_text()
     lint = script[script.index('echo "== lint"') : script.index('echo "== tests')]
