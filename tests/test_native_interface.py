@@ -61,3 +61,31 @@ def test_both_steps_start_the_bootstrap_with_their_step_through_bash() -> None:
         assert re.fullmatch(
             rf'source "\$GITHUB_ACTION_PATH/(\.\./)?bootstrap\.sh" {step}', run["run"]
         )
+
+
+def _native_steps(doc: object) -> list[dict[str, Any]]:
+    """Every step of a workflow (or snippet) that uses the native action or its companion."""
+    if isinstance(doc, dict):
+        uses = doc.get("uses")
+        found = [doc] if isinstance(uses, str) and uses.startswith("OWNER/REPO/native") else []
+        return found + [step for value in doc.values() for step in _native_steps(value)]
+    if isinstance(doc, list):
+        return [step for item in doc for step in _native_steps(item)]
+    return []
+
+
+def test_the_readme_and_examples_give_the_native_actions_only_what_they_declare() -> None:
+    readme = (ROOT / "README.md").read_text()
+    texts = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    texts += [p.read_text() for p in sorted((ROOT / "examples").glob("*.yml"))]
+    seen = {"native": 0, "native/invalidate": 0}
+    for text in texts:
+        for step in _native_steps(yaml.safe_load(text)):
+            action, _, ref = step["uses"].removeprefix("OWNER/REPO/").partition("@")
+            declared = (NATIVE if action == "native" else COMPANION)["inputs"]
+            assert ref == "main" and set(step.get("with", {})) <= set(declared), step
+            seen[action] += 1
+            if action == "native/invalidate":  # the last step, whatever failed before it
+                assert step["if"] == "always()", step
+                assert step["with"]["bearer"] == "${{ steps.token.outputs.bearer }}"
+    assert seen == {"native": 2, "native/invalidate": 2}  # the README's and examples/native.yml
