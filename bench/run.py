@@ -1,29 +1,33 @@
-"""Benchmark the action's image: what a fresh runner pulls, one run, builds, a fresh job.
+"""Benchmark the action's images: what a fresh runner pulls, one run, builds, a fresh job.
 
 Usage: PYTHONPATH=tests .venv/bin/python bench/run.py [--base IMAGE] [--only NAME ...]
 (Docker up; see scripts/setup. pull_bytes, pull and fresh_job also need
 ../shared/testbed: a registry on loopback and a second, empty engine.)
 
-1. pull_bytes: the compressed bytes a fresh runner pulls for our image (its
+"Release" is the image a release pushes (the Dockerfile's `release` target), "plain"
+the one a job on `@main` builds (its default target).
+
+1. pull_bytes: the compressed bytes a fresh runner pulls for the release image (its
    manifest's layers and config, in the loopback registry) vs for the base alone;
-   with our image built on bench/slim-like (a stand-in shaped like the real
+   with it built on bench/slim-like (a stand-in shaped like the real
    python:3.13-slim, which cannot be pulled here) and the real slim's own size
-2. pull: pulling our image by digest on the fresh engine, reset to empty before
-   each sample, vs pulling the base alone there; interleaved, median of 5
+2. pull: pulling the release image by digest on the fresh engine, reset to empty
+   before each sample, vs pulling the base alone there; interleaved, median of 5
 3. run, run_naive, run_curl: one token request, container start to exit, against
-   the fake X API on loopback; our image vs the previous one (bench/previous: one
-   stage on the whole base), vs the naive requests script (bench/reference), and
-   vs X's documented curl command in a container; interleaved, median of 15
+   the fake X API on loopback; the release image vs the plain one (the same files,
+   not cut down), vs the naive requests script (bench/reference), and vs X's
+   documented curl command in a container; interleaved, median of 15
 4. fresh_job: a job on a fresh runner (the second engine, reset before each
-   sample), median of 5: (A) the Dockerfile path, building the image with the
-   base pulled from the loopback registry and then one token request, vs (B) the
-   release path, pulling the image pinned by digest and then one token request;
-   with the bytes each path pulls
-5. cold_build, cold_build_buildkit: build with no layer cache (base present), ours
-   vs the naive build, best of 3: with the legacy builder, and with BuildKit as
-   GitHub's runners build (through a Docker client on PATH that has it)
-6. rebuild: after a change to one source file, which steps rebuild, and time, best
-   of 3
+   sample), median of 5: (A) the Dockerfile path, building the plain image with
+   the base pulled from the loopback registry and then one token request, vs (B)
+   the release path, pulling the release image pinned by digest and then one token
+   request; with the bytes each path pulls
+5. cold_build, cold_build_buildkit: building the plain image with no layer cache
+   (base present) vs the naive build, with the legacy builder and with BuildKit as
+   GitHub's runners build (through a Docker client on PATH that has it): the four
+   builds taking turns, each best of 3
+6. rebuild: after a change to one source file, which steps of the plain image
+   rebuild, and time, best of 3
 7. native_warm, native_cold, native_cold_base_cached: the native action (native/: no
    Docker) started as the runner starts its composite step, one token request, side by
    side in one interleaved run with the Docker action: warm (its packages in the tool
@@ -47,6 +51,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -58,7 +63,7 @@ from testbed import Testbed
 
 ROOT = Path(__file__).resolve().parent.parent
 
-OURS, PREVIOUS = "xbearer:bench", "xbearer-previous:bench"
+OURS, PLAIN = "xbearer:bench", "xbearer-plain:bench"  # the release image; the default
 SLIM_LIKE, ON_SLIM_LIKE = "xbearer-slim-like-base:bench", "xbearer-on-slim-like:bench"
 NAIVE, CURL = "xbearer-reference:bench", "xbearer-curl:bench"
 TARGETS = {
@@ -83,8 +88,10 @@ INPUTS = {"INPUT_API-KEY": API_KEY, "INPUT_API-SECRET": API_SECRET, "INPUT_RETRI
 Row = dict[str, float]
 
 
-def docker(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(["docker", *args], capture_output=True, text=True, env=env, check=False)
+def docker(
+    *args: str, env: dict[str, str] | None = None, client: str = "docker"
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([client, *args], capture_output=True, text=True, env=env, check=False)
     if result.returncode:
         raise SystemExit(f"docker {' '.join(args[:3])} failed:\n{result.stdout}{result.stderr}")
     return result
@@ -95,19 +102,22 @@ def build(
     tag: str,
     base: str,
     *,
-    cache: bool,
     env: dict[str, str] | None = None,
-    dockerfile: Path | None = None,
+    target: str | None = None,
+    buildkit: str | None = None,
 ) -> tuple[float, str]:
+    """A build that may use the layer cache: the time, and the log. With the legacy
+    builder, whose log names each step and whether it came from the cache, or with
+    BuildKit through the client `buildkit` (its plain progress says as much)."""
     args = ["build", "--network", "host", "--build-arg", f"BASE={base}", "-t", tag, str(context)]
-    if dockerfile:
-        args[1:1] = ["-f", str(dockerfile)]
-    if not cache:
-        args.insert(1, "--no-cache")
+    if target:
+        args[1:1] = ["--target", target]
+    if buildkit:
+        args.insert(1, "--progress=plain")
+    env = {**(env or os.environ), "DOCKER_BUILDKIT": "1" if buildkit else "0"}
     started = time.perf_counter()
-    # The legacy builder, whose log names each step and whether it came from cache.
-    out = docker(*args, env={**(env or os.environ), "DOCKER_BUILDKIT": "0"}).stdout
-    return time.perf_counter() - started, out
+    done = docker(*args, env={**env, "BUILDX_BUILDER": "default"}, client=buildkit or "docker")
+    return time.perf_counter() - started, done.stdout + done.stderr
 
 
 def run_action(image: str, url: str, env: dict[str, str] | None = None) -> None:
@@ -152,14 +162,12 @@ def interleaved(samples: dict[str, Callable[[], object]], rounds: int) -> dict[s
 
 
 def runs(context: Path, base: str, url: str, fake: FakeX) -> dict[str, Row]:
-    """One token request, container start to exit: ours vs the previous image, the
-    naive script and curl."""
-    build(context, OURS, base, cache=True)
-    build(
-        context, PREVIOUS, base, cache=True, dockerfile=ROOT / "bench" / "previous" / "Dockerfile"
-    )
-    build(ROOT / "bench" / "reference", NAIVE, base, cache=True)
-    build(ROOT / "bench" / "curl", CURL, base, cache=True)
+    """One token request, container start to exit: the release image vs the plain one,
+    the naive script and curl."""
+    build(context, OURS, base, target="release")
+    build(context, PLAIN, base)
+    build(ROOT / "bench" / "reference", NAIVE, base)
+    build(ROOT / "bench" / "curl", CURL, base)
     curl = [
         CURL,
         "-sSf",
@@ -173,7 +181,7 @@ def runs(context: Path, base: str, url: str, fake: FakeX) -> dict[str, Row]:
     times = interleaved(
         {
             "ours": lambda: run_action(OURS, url),
-            "run": lambda: run_action(PREVIOUS, url),
+            "run": lambda: run_action(PLAIN, url),
             "run_naive": lambda: run_action(NAIVE, url),
             "run_curl": lambda: docker("run", "--rm", "--network", "host", *curl),
         },
@@ -265,39 +273,52 @@ def timed_build(
     return total, buildkit_steps(log) if buildkit else step_times(log, times, total)
 
 
-def cold_build(context: Path, base: str, buildkit: str | None = None) -> Row:
-    ours: list[tuple[float, dict[str, float]]] = []
-    reference: list[tuple[float, dict[str, float]]] = []
-    for _ in range(3):  # interleaved, so noise hits both alike
-        ours.append(timed_build(context, OURS, base, buildkit))
-        reference.append(timed_build(ROOT / "bench" / "reference", NAIVE, base, buildkit))
-    best, naive = min(ours), min(reference)
-    builder = "BuildKit" if buildkit else "legacy builder"
-    for who, (total, steps) in (("ours", best), ("naive", naive)):
-        print(
-            f"cold build ({builder}), {who}: {total:.2f} s: "
-            + "; ".join(f"{k} {v}" for k, v in steps.items())
-        )
-    return {
-        "ours_s": best[0],
-        "reference_s": naive[0],
-        **{f"ours step {k}": v for k, v in best[1].items()},
-        **{f"naive step {k}": v for k, v in naive[1].items()},
+def cold_builds(context: Path, base: str, builders: dict[str, str | None]) -> dict[str, Row]:
+    """The plain image's build with no layer cache vs the naive build, with each builder
+    (a row's name: None for the legacy builder, or a client that has BuildKit): the
+    builds take turns, rotating who goes first, so that the machine's noise falls on all
+    alike; each the best of 3."""
+    builds = {
+        (name, who): (context, PLAIN) if who == "ours" else (ROOT / "bench" / "reference", NAIVE)
+        for name in builders
+        for who in ("ours", "naive")
     }
+    order = list(builds)
+    samples: dict[tuple[str, str], list[tuple[float, dict[str, float]]]] = {b: [] for b in order}
+    for turn in range(3):
+        for key in order[turn:] + order[:turn]:
+            where, tag = builds[key]
+            samples[key].append(timed_build(where, tag, base, builders[key[0]]))
+    rows = {}
+    for name, client in builders.items():
+        best, naive = min(samples[name, "ours"]), min(samples[name, "naive"])
+        builder = "BuildKit" if client else "legacy builder"
+        for who, (total, steps) in (("ours", best), ("naive", naive)):
+            print(
+                f"cold build ({builder}), {who}: {total:.2f} s: "
+                + "; ".join(f"{k} {v}" for k, v in steps.items())
+            )
+        rows[name] = {
+            "ours_s": best[0],
+            "reference_s": naive[0],
+            **{f"ours step {k}": v for k, v in best[1].items()},
+            **{f"naive step {k}": v for k, v in naive[1].items()},
+        }
+    return rows
 
 
-def rebuild(context: Path, base: str, cold_s: float) -> Row:
-    """After a change to one source file, which steps rebuild and how long, best of 3
-    (each a new change, so that each rebuilds), as the cold build is measured."""
+def rebuild(context: Path, base: str, cold_s: float, buildkit: str | None) -> Row:
+    """After a change to one source file, which steps of the plain image rebuild and how
+    long, best of 3 (each a new change, so that each rebuilds), with BuildKit if a client
+    has it (else the legacy builder), as its cold build is measured."""
     source = context / "src" / "xbearer" / "cli" / "__init__.py"
     samples = []
     for turn in range(3):
-        source.write_text(source.read_text() + f"\n# changed {turn}\n")
-        samples.append(build(context, OURS, base, cache=True))
+        # A change never built before, or the cache of an earlier run would have it.
+        source.write_text(source.read_text() + f"\n# changed {turn} at {time.time_ns()}\n")
+        samples.append(build(context, PLAIN, base, buildkit=buildkit))
     rebuild_s, log = min(samples)
-    blocks = log.split("\nStep ")[1:]  # one per Dockerfile instruction
-    steps = [b for b in blocks if not b.split(" : ", 1)[1].startswith(("ARG", "FROM"))]
-    rebuilt = [b.split("\n", 1)[0] for b in steps if "Using cache" not in b]
+    steps, rebuilt = rebuilt_steps(log, buildkit=bool(buildkit))
     print(f"rebuild after one source change: {len(rebuilt)} of {len(steps)} steps: {rebuilt}")
     return {
         "ours_s": rebuild_s,
@@ -305,6 +326,19 @@ def rebuild(context: Path, base: str, cold_s: float) -> Row:
         "steps": len(steps),
         "steps_rebuilt": len(rebuilt),
     }
+
+
+def rebuilt_steps(log: str, *, buildkit: bool) -> tuple[list[str], list[str]]:
+    """The steps of a build's log (ARG and FROM aside), and those not taken from cache."""
+    if buildkit:  # `#7 [plain 3/5] COPY src/ /app/`, and `#7 CACHED` if it was
+        named = re.findall(r"^(#\d+) \[[^\]]+ \d+/\d+\] (.*)$", log, re.M)
+        cached = set(re.findall(r"^(#\d+) CACHED$", log, re.M))
+        kept = [(n, what) for n, what in named if not what.startswith("FROM")]
+        return [what for _, what in kept], [what for n, what in kept if n not in cached]
+    blocks = log.split("\nStep ")[1:]  # one per Dockerfile instruction
+    instructions = [b for b in blocks if not b.split(" : ", 1)[1].startswith(("ARG", "FROM"))]
+    steps = [b.split("\n", 1)[0] for b in instructions]
+    return steps, [b.split("\n", 1)[0] for b in instructions if "Using cache" not in b]
 
 
 def registry_bytes(testbed: Testbed, reference: str) -> int:
@@ -332,15 +366,15 @@ class Released:
     def __init__(self, context: Path, base: str) -> None:
         self.testbed = Testbed(ROOT.parent / "shared" / "testbed")
         self.base = self.testbed.push(base, "library/python", "3.13-slim")
-        build(context, OURS, base, cache=True)
+        build(context, OURS, base, target="release")
         self.ours = self.testbed.push(OURS, "xbearer/action", "bench")
         self.fresh = {**os.environ, "DOCKER_HOST": self.testbed.fresh_host}
 
 
 def pull_bytes(released: Released, context: Path, base: str) -> Row:
-    """Ours vs the base; and ours built on a stand-in shaped like the real slim."""
-    build(ROOT / "bench" / "slim-like", SLIM_LIKE, base, cache=True)
-    build(context, ON_SLIM_LIKE, SLIM_LIKE, cache=True)
+    """The release image vs the base; and it built on a stand-in shaped like the real slim."""
+    build(ROOT / "bench" / "slim-like", SLIM_LIKE, base)
+    build(context, ON_SLIM_LIKE, SLIM_LIKE, target="release")
     on_slim_like = released.testbed.push(ON_SLIM_LIKE, "xbearer/on-slim-like", "bench")
     return {
         "ours_bytes": registry_bytes(released.testbed, released.ours),
@@ -366,13 +400,15 @@ def pull(released: Released) -> Row:
     }
 
 
-def fresh_job(released: Released, context: Path, url: str) -> Row:
+def fresh_job(released: Released, context: Path, url: str, buildkit: str | None) -> Row:
+    """The Dockerfile path (the plain image built as a job on `@main` builds it: with
+    BuildKit, if a client has it) vs the release path, on an engine reset to empty."""
     fresh, testbed = released.fresh, released.testbed
     dockerfile, release, downloads = [], [], 0
     for _ in range(5):  # interleaved, each on an engine reset to empty
         testbed.reset_fresh_engine()
         started = time.perf_counter()
-        _, log = build(context, "xbearer:fresh", released.base, cache=True, env=fresh)
+        _, log = build(context, "xbearer:fresh", released.base, env=fresh, buildkit=buildkit)
         run_action("xbearer:fresh", url, fresh)
         dockerfile.append(time.perf_counter() - started)
         downloads = pip_bytes(log)
@@ -425,7 +461,7 @@ def native_step(url: str, tool_cache: Path, env: dict[str, str] | None = None) -
 def native_starts(released: Released | None, context: Path, base: str, url: str) -> dict[str, Row]:
     """The native action's start, warm and cold, against the Docker action's release path
     and its @main build, in one run, interleaved round by round."""
-    build(context, OURS, base, cache=True)
+    build(context, OURS, base, target="release")
     buildkit = buildkit_docker()
     cold_env = {"PIP_CONFIG_FILE": os.devnull, "PIP_NO_CACHE_DIR": "1"}  # PyPI, every byte
     with tempfile.TemporaryDirectory() as tmp:
@@ -444,7 +480,7 @@ def native_starts(released: Released | None, context: Path, base: str, url: str)
         def main_fresh() -> None:
             assert released is not None
             released.testbed.reset_fresh_engine()
-            build(context, "xbearer:fresh", released.base, cache=True, env=released.fresh)
+            build(context, "xbearer:fresh", released.base, env=released.fresh, buildkit=buildkit)
             run_action("xbearer:fresh", url, released.fresh)
 
         heavy: dict[str, Callable[[], object]] = {
@@ -525,6 +561,13 @@ def main() -> int:
     results: dict[str, Row] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     fake = FakeX()
     url = Server(fake).start()
+    client = buildkit_docker()
+    if not client:
+        print(
+            "no Docker client on PATH builds with BuildKit (one with buildx, or one from "
+            "18.09 to 22.x): cold_build_buildkit is not measured, the rest builds with the "
+            "legacy builder"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         context = context_copy(Path(tmp))
         if {"run", "run_naive", "run_curl"} & set(wanted):
@@ -536,26 +579,20 @@ def main() -> int:
                 if "pull" in wanted:
                     results["pull"] = pull(released)
                 if "fresh_job" in wanted:
-                    results["fresh_job"] = fresh_job(released, context, url)
+                    results["fresh_job"] = fresh_job(released, context, url, client)
             finally:
                 released.testbed.close()  # what it started, it stops
         if NATIVE_ROWS & set(wanted):
             results.update(native_rows(context, args.base, url))
-        if "cold_build" in wanted:
-            results["cold_build"] = cold_build(context, args.base)
-        if "cold_build_buildkit" in wanted:
-            client = buildkit_docker()
-            if client:
-                results["cold_build_buildkit"] = cold_build(context, args.base, client)
-            else:
-                print(
-                    "cold_build_buildkit: not measured: no Docker client on PATH builds with "
-                    "BuildKit (one with buildx, or one from 18.09 to 22.x)"
-                )
+        builders: dict[str, str | None] = {"cold_build": None} if "cold_build" in wanted else {}
+        if "cold_build_buildkit" in wanted and client:
+            builders["cold_build_buildkit"] = client
+        if builders:
+            results.update(cold_builds(context, args.base, builders))
         if "rebuild" in wanted:  # last: it changes the context
-            build(context, OURS, args.base, cache=True)
-            cold = results.get("cold_build", {}).get("ours_s", 0.0)
-            results["rebuild"] = rebuild(context, args.base, cold)
+            build(context, PLAIN, args.base, buildkit=client)
+            cold = results.get("cold_build_buildkit" if client else "cold_build", {})
+            results["rebuild"] = rebuild(context, args.base, cold.get("ours_s", 0.0), client)
     results = {name: results[name] for name in TARGETS if name in results}
     report(results)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")

@@ -36,7 +36,7 @@ from collections.abc import Iterator
 from importlib.machinery import SourceFileLoader
 from pathlib import Path
 from types import CodeType
-from typing import Any
+from typing import Any, cast
 
 APP, PACKAGES = "/app", "/app/lib"
 ENTRY_POINTS = "/app/bin"
@@ -49,7 +49,7 @@ def imports(tree: ast.Module, package: str, *, nested_only: bool) -> set[str]:
     a module, and each name taken from it, which may be a submodule. With `nested_only`,
     only those inside a function: the others ran when the module loaded."""
     names: set[str] = set()
-    for node, in_function in _import_statements(tree):
+    for node, in_function in _import_statements(tree.body):
         if nested_only and not in_function:
             continue
         if isinstance(node, ast.Import):
@@ -63,19 +63,24 @@ def imports(tree: ast.Module, package: str, *, nested_only: bool) -> set[str]:
 
 
 def _import_statements(
-    node: ast.AST, in_function: bool = False
+    body: list[ast.stmt], in_function: bool = False
 ) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
-    """Every import statement under `node`, and whether it is inside a function."""
-    for child in ast.iter_child_nodes(node):
-        inside = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
-        if isinstance(child, ast.Import | ast.ImportFrom):
-            yield child, inside
-        yield from _import_statements(child, inside)
+    """Every import statement in these statements and the blocks they hold, and whether
+    it is inside a function (expressions hold no statement: not looked into)."""
+    for node in body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node, in_function
+        inside = in_function or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        for block in ("body", "orelse", "finalbody", "handlers", "cases"):
+            yield from _import_statements(getattr(node, block, []), inside)
 
 
-def codecs_named(tree: ast.Module) -> set[str]:
+def codecs_named(source: bytes, tree: ast.Module) -> set[str]:
     """Codecs named in code (`.encode("punycode")`): the encodings package imports each
-    one's module when it is first looked up."""
+    one's module when it is first looked up. Only where the text has such a call: most
+    modules have none, and a few are mostly data (idna's tables)."""
+    if b"code(" not in source:
+        return set()
     return {
         node.args[0].value
         for node in ast.walk(tree)
@@ -128,10 +133,11 @@ def load(names: set[str]) -> None:
     ]:
         for name, path, package in todo:
             scanned.add(name)
-            tree = ast.parse(Path(path).read_bytes(), path)
+            source = Path(path).read_bytes()
+            tree = ast.parse(source, path)
             for wanted in sorted(imports(tree, package, nested_only=True)):
                 _import(wanted)
-            for codec in sorted(codecs_named(tree)):
+            for codec in sorted(codecs_named(source, tree)):
                 with contextlib.suppress(LookupError):
                     codecs.lookup(codec)
 
@@ -158,12 +164,15 @@ class Compiled:
             self.code[path] = (data, compile(data, path, "exec", dont_inherit=True))
 
     def add_loaded_otherwise(self) -> None:
-        """Compile the loaded modules the hook did not see: this script's own imports
-        (which a mode may share), any loaded from bytecode already in the base. Frozen
-        and built-in modules need none."""
+        """Add the loaded modules the hook did not see: this script's own imports (which a
+        mode may share), and any loaded from bytecode already in the base, whose code is
+        taken as the import system takes it (valid bytecode as it is; else compiled).
+        Frozen and built-in modules need none."""
         for module in list(sys.modules.values()):
-            if isinstance(getattr(module.__spec__, "loader", None), SourceFileLoader):
-                self.add(module.__file__ or "")
+            loader = getattr(module.__spec__, "loader", None)
+            if isinstance(loader, SourceFileLoader) and loader.path not in self.code:
+                code = cast(CodeType, loader.get_code(loader.name))  # a source has code
+                self.code[loader.path] = (Path(loader.path).read_bytes(), code)
 
     def write(self, root: Path) -> None:
         """Each as an unchecked-hash pyc under `root` at the path the import system

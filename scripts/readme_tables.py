@@ -37,7 +37,7 @@ MEASURES = {
     ),
     "run": (
         "one token request, container start to exit (median of 15)",
-        "the image before it was cut down: one stage on the whole base",
+        "the default image a job on `@main` builds: the same files, not cut down",
         "the two images run the same Python and the same code; only their files differ.",
     ),
     "run_naive": (

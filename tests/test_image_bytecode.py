@@ -76,7 +76,7 @@ def test_an_import_beyond_the_top_package_is_left_alone() -> None:
 
 
 def test_codecs_named_in_code_are_found() -> None:
-    assert image_bytecode.codecs_named(TREE) == {"punycode", "idna"}
+    assert image_bytecode.codecs_named(SOURCE.encode(), TREE) == {"punycode", "idna"}
 
 
 def test_what_loads_is_written_as_unchecked_hash_bytecode_the_import_system_uses(
