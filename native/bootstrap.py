@@ -100,8 +100,11 @@ def install(target: Path) -> None:
 
 
 def _show_pip(output: str) -> None:
-    """pip's output in a folded group, with workflow commands off: it is pip's text."""
-    marker = f"xbearer-pip-{os.getpid()}"
+    """pip's output in a folded group, with workflow commands off: it is pip's text (and
+    an index's), so the marker that turns them back on is random, as GitHub asks."""
+    import secrets
+
+    marker = f"xbearer-pip-{secrets.token_hex(16)}"
     print(f"::group::pip's output\n::stop-commands::{marker}")
     print(output.rstrip())
     print(f"::{marker}::\n::endgroup::")

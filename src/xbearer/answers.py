@@ -95,7 +95,8 @@ def describe_refusal(answer: Answer, secrets: Sequence[str], hint: str) -> str:
     what = f"HTTP {answer.status}"
     if code is not None:
         digits = str(code)
-        what += f", code {digits if len(digits) <= MAX_CODE_DIGITS else digits[:10] + '…'}"
+        cut = digits[:MAX_CODE_DIGITS] + ("…" if len(digits) > MAX_CODE_DIGITS else "")
+        what += f", code {cut}"
     if message:
         what += f": {message}"
     elif answer.broken:

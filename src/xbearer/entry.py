@@ -1,4 +1,5 @@
-"""How the container's entry points (src/bin) start a step of the action.
+"""How a step of the action starts: the container's entry points (src/bin) and the
+native action's main step (native.py) call `run`.
 
 The garbage collector is off while the modules load, and what they made is then
 frozen out of its view: a run makes little garbage, and every collection, the one at

@@ -63,8 +63,8 @@ def run(step: Literal["main", "invalidate"]) -> int:
 def _invalidate_requested(core: Core) -> bool:
     """invalidate is true; a value that is no boolean the main step refuses in its words."""
     try:
-        return bool(core.get_input("invalidate")) and core.get_boolean_input("invalidate")
-    except TypeError:
+        return action._invalidate(core)
+    except InputError:
         return False
 
 

@@ -3,7 +3,7 @@ and the account a user access token acts as (GET /2/users/me).
 
 X's tokens here act as an account: an access token lives 2 hours, and each refresh
 rotates the refresh token (the old one stops working), so a refresh is never sent
-twice unless X's answer says it did not act on it (429, 5xx).
+twice unless X's answer says it did not act on it (429, 503: REFRESH_RETRY).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`xbearer authorize`: an account's first refresh token, printed or stored in a GitHub
 Actions secret; its options are checked as they are parsed (each validator is the
-option's `type`), the flow itself is authorize.py."""
+option's `type`); the flow itself is xbearer/authorize.py."""
 
 from __future__ import annotations
 
