@@ -7,11 +7,11 @@ with the interpreter and flags the entry points use:
 The real python:3.13-slim ships no bytecode, so whatever a run imports without it is
 compiled on every run; compiling the whole standard library would make the build
 slower than a naive one, and the modes load about a quarter of it. So the interpreter
-is asked what loads: it imports what the entry points import and the installed
-packages, then, until nothing new comes, every module that loaded code under /app
-imports inside a function (a mode's own: sealing, OAuth 1.0a, the secret store; the
-packages' own, such as requests' netrc) and every codec it names (idna's punycode),
-as the modes would on their way. The import system compiles each once, and a hook
+is asked what loads: it imports what the entry points import, then, until nothing
+new comes, every module that loaded code under /app imports inside a function (a
+mode's own: sealing, OAuth 1.0a, the secret store; the packages' own, such as
+requests' netrc) and every codec it names (idna's punycode), as the modes would on
+their way. The import system compiles each once, and a hook
 keeps its code; the action's own package is compiled whole (it is small).
 
 Each module is written as an unchecked-hash pyc (PEP 552: never compared with its
@@ -108,16 +108,6 @@ def entry_points() -> set[str]:
     }
 
 
-def packages() -> set[str]:
-    """The installed packages' top-level modules, each to be imported: what none of the
-    modes loads among them (cffi's Python part) is compiled too, a few modules."""
-    return {
-        path.name.removesuffix(".py")
-        for path in Path(PACKAGES).iterdir()
-        if (path / "__init__.py").exists() or path.suffix == ".py"
-    }
-
-
 def load(names: set[str]) -> None:
     """Import these, then whatever loaded code under /app imports inside functions, and
     the codecs it names, until nothing new loads."""
@@ -190,7 +180,7 @@ def main(argv: list[str]) -> int:
     sys.path[:0] = [PACKAGES, APP]  # as the entry points set it
     sys.dont_write_bytecode = True  # the pycs are written below, as they must be
     compiled = Compiled()
-    load(entry_points() | packages())
+    load(entry_points())
     compiled.add_loaded_otherwise()
     for path in sorted(Path(OWN).rglob("*.py")):
         compiled.add(str(path))
