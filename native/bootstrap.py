@@ -60,8 +60,14 @@ def install(target: Path) -> None:
     import tempfile
     import time
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f"{target.name}.partial-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f"{target.name}.partial-", dir=target.parent))
+    except OSError as exc:
+        raise BootstrapError(
+            f"Could not make a folder for the action's packages in {target.parent} "
+            f"({exc.strerror}): RUNNER_TOOL_CACHE (else RUNNER_TEMP) must be writable."
+        ) from None
     command = [sys.executable, "-I", "-X", "utf8", "-m", "pip", "install"]
     command += ["--require-hashes", "--no-deps", "--only-binary", ":all:", "--no-input"]
     command += ["--disable-pip-version-check", "--no-warn-script-location"]

@@ -438,3 +438,17 @@ def test_the_companion_unseals_in_a_later_job_and_checks_what_it_holds(api: Api)
     found = _companion_here({**sealed, "api-key": API_KEY, "api-secret": API_SECRET})
     assert [kind for kind, _ in found if kind in ("warning", "error")] == []
     assert ("add-mask", TOKEN) in found and TOKEN in api.fake.revoked
+
+
+def test_a_tool_cache_that_cannot_be_written_fails_in_one_line(
+    api: Api, wheels: Path, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "toolcache"
+    blocked.write_text("a file, not a folder")
+    result = ghrunner.run_composite(NATIVE, api.inputs(), env=_job_env(wheels, blocked))
+    assert result.rc == 1
+    (line,) = result.log.splitlines()
+    assert line.startswith("::error::Could not make a folder for the action's packages in ")
+    assert line.endswith(
+        "RUNNER_TOOL_CACHE (else RUNNER_TEMP) must be writable. Nothing was output."
+    )
