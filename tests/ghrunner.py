@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 FILE_COMMANDS = ("OUTPUT", "ENV", "STATE", "STEP_SUMMARY")
 SECRET_INPUTS = (
@@ -189,6 +187,8 @@ def run_composite(
     first failing step ends the run. The Run's files are its last step's, and
     `action_outputs` the action's outputs, evaluated from what its steps output. `env`
     (the job's variables: PATH, RUNNER_TOOL_CACHE...) comes before the step's own."""
+    import yaml  # here: the demo and the release's smoke test use this module on the stdlib
+
     metadata = yaml.safe_load((action / "action.yml").read_text())
     assert metadata["runs"]["using"] == "composite", action
     declared = metadata.get("inputs", {})
