@@ -39,7 +39,7 @@ from xbearer.transport import Endpoint, HandshakeError, classify
 
 NOW = 1_700_000_000.0  # the Unix time the policy is told it is
 APP_ONLY = RetryPolicy(jitter=0)  # X's app-only requests and the revocations
-REFRESH = replace(oauth2.REFRESH_RETRY, jitter=0)
+REFRESH = replace(oauth2.SINGLE_USE_RETRY, jitter=0)
 GITHUB = replace(github.RETRY, jitter=0)
 POLICIES = {"app-only": APP_ONLY, "refresh": REFRESH, "github": GITHUB}
 

@@ -3,7 +3,7 @@ and the account a user access token acts as (GET /2/users/me).
 
 X's tokens here act as an account: an access token lives 2 hours, and each refresh
 rotates the refresh token (the old one stops working), so a refresh is never sent
-twice unless X's answer says it did not act on it (429, 503: REFRESH_RETRY).
+twice unless X's answer says it did not act on it (429, 503: SINGLE_USE_RETRY).
 """
 
 from __future__ import annotations
@@ -35,10 +35,11 @@ REDIRECT_MISMATCH = (
     "Value passed for the redirect uri did not match the uri of the authorization code."
 )
 VERIFIER_MISMATCH = "Value passed for the code verifier did not match the code challenge."
-# A refresh rotates the refresh token, so it is not replayable: it goes again only if
-# it was not sent, or if X's answer says X did not act on it (429, 503). A gateway's
-# 500, 502 or 504 may come after X rotated the refresh token, so they are final.
-REFRESH_RETRY = RetryPolicy(frozenset({429, 503}), replayable=False)
+# A grant that works once (a refresh token, which X rotates; an authorization code) is
+# not replayable: it goes again only if it was not sent, or if X's answer says X did
+# not act on it (429, 503). A gateway's 500, 502 or 504 may come after X used it, so
+# they are final.
+SINGLE_USE_RETRY = RetryPolicy(frozenset({429, 503}), replayable=False)
 # What a refresh token may be to be stored (a secret holds any text): printable, no
 # spaces, of a sane length. It is never output, so it need not be a bearer token.
 _REFRESH_TOKEN = re.compile(r"[\x21-\x7e]{16,4096}")
@@ -69,13 +70,13 @@ class Client:
             return None
         return base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
 
-    def request(self, path: str, fields: Mapping[str, str], *, rotates: bool) -> Request:
+    def request(self, path: str, fields: Mapping[str, str], *, single_use: bool) -> Request:
         """A form POST as X documents it: client_id in the body, Basic auth if confidential.
-        A request that `rotates` a token is sent again only when X says it did not act."""
+        One that spends a `single_use` grant is sent again only when X says it did not act."""
         auth = HTTPBasicAuth(self.client_id, self.client_secret) if self.client_secret else None
         form = urlencode({**fields, "client_id": self.client_id})
-        if rotates:
-            return Request("POST", path, auth, form=form, retry=REFRESH_RETRY)
+        if single_use:
+            return Request("POST", path, auth, form=form, retry=SINGLE_USE_RETRY)
         return Request("POST", path, auth, form=form)
 
     def secrets(self, *more: str) -> tuple[str, ...]:
@@ -116,7 +117,7 @@ def refresh(
     name = terms.name("refresh-token")
     fields = {"refresh_token": refresh_token, "grant_type": "refresh_token"}
     try:
-        answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, rotates=True))
+        answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, single_use=True))
     except NotSent as exc:
         raise ActionError(f"{exc.message} {name} was not used.") from None
     except MaybeArrived as exc:
@@ -153,7 +154,7 @@ def exchange_code(
         "redirect_uri": redirect_uri,
         "code_verifier": verifier,
     }
-    answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, rotates=True))
+    answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, single_use=True))
     if answer.status != 200:
         raise ActionError(
             "X did not exchange the authorization code: "
@@ -167,7 +168,7 @@ def exchange_code(
 def revoke(client: Client, token: str, endpoint: Endpoint) -> str:
     """POST 2/oauth2/revoke for a user access token; say what happened."""
     fields = {"token": token, "token_type_hint": "access_token"}
-    answer = transport.send(endpoint, client.request(REVOKE_PATH, fields, rotates=False))
+    answer = transport.send(endpoint, client.request(REVOKE_PATH, fields, single_use=False))
     if answer.status == 200 and json_object(answer.body).get("revoked") is True:
         return f"Revoked the user access token at {endpoint.host}."
     if answer.status == 200:
@@ -248,7 +249,7 @@ def refresh_hint(answer: Answer, endpoint: Endpoint) -> str:
         return hint
     if answer.status in (401, 403):
         return credentials
-    if answer.status in REFRESH_RETRY.statuses:
+    if answer.status in SINGLE_USE_RETRY.statuses:
         return terms.say(
             action=f"X did not act on it, so {name} was not used: re-run the job later.",
             cli=f"X did not act on it, so {name} was not used: try again later.",
