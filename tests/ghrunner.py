@@ -153,21 +153,34 @@ def run(
             cmd = [sys.executable, str(ROOT / "src" / "bin" / ("post" if post else "main"))]
             child_env = {**host_env(), "PYTHONPATH": str(ROOT / "src"), **variables}
             cwd = ws
-        with subprocess.Popen(
-            cmd, env=child_env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        ) as proc:
-            try:
-                if during is not None:
-                    during(proc)
-                stdout, _ = proc.communicate(timeout=timeout)
-            except BaseException:
-                proc.kill()
-                raise
+        rc, stdout = _started(cmd, child_env, cwd, during, timeout)
         files = {
             k: (commands_dir / n).read_text() if (commands_dir / n).exists() else ""
             for k, n in names.items()
         }
-    return Run(proc.returncode, stdout.decode("utf-8", "replace"), files, dict(inputs))
+    return Run(rc, stdout.decode("utf-8", "replace"), files, dict(inputs))
+
+
+def _started(
+    command: Sequence[str],
+    env: Mapping[str, str],
+    cwd: str | Path,
+    during: Callable[[subprocess.Popen[bytes]], None] | None,
+    timeout: float,
+) -> tuple[int, bytes]:
+    """Run a step's process to its end, stdout and stderr in one stream, as the runner
+    reads them; `during` is called with it first. Its exit status and output."""
+    with subprocess.Popen(
+        command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    ) as proc:
+        try:
+            if during is not None:
+                during(proc)
+            stdout, _ = proc.communicate(timeout=timeout)
+        except BaseException:
+            proc.kill()
+            raise
+    return proc.returncode, stdout
 
 
 def run_composite(
@@ -244,26 +257,12 @@ def run_composite(
                 "GITHUB_WORKSPACE": str(workspace or ROOT),
             }
             command = [BASH, "--noprofile", "--norc", "-eo", "pipefail", str(script)]
-            with subprocess.Popen(
-                command,
-                env=variables,
-                cwd=workspace or ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            ) as proc:
-                try:
-                    if during is not None:
-                        during(proc)
-                    stdout, _ = proc.communicate(timeout=timeout)
-                except BaseException:
-                    proc.kill()
-                    raise
+            rc, stdout = _started(command, variables, workspace or ROOT, during, timeout)
             logs.append(stdout)
             files = {kind: path.read_text() for kind, path in paths.items()}
             if "id" in step:
                 outputs_of[step["id"]] = parse_file_command(files["OUTPUT"])
             job_env.update(parse_file_command(files["ENV"]))
-            rc = proc.returncode
             if rc:
                 break
     declared_outputs = metadata.get("outputs", {})
