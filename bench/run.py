@@ -443,7 +443,7 @@ def native_step(url: str, tool_cache: Path, env: dict[str, str] | None = None) -
             variables[f"GITHUB_{name}"] = str(Path(files) / name)
         variables.update(
             GITHUB_ACTION_PATH=str(ROOT / "native"),
-            RUNNER_TOOL_CACHE=str(tool_cache),
+            RUNNER_TEMP=str(tool_cache),
             PATH=f"{python}{os.pathsep}{os.environ['PATH']}",
         )
         done = subprocess.run(

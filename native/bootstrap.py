@@ -3,13 +3,16 @@
 bootstrap.sh starts this with a Python 3.11+ (isolated, no site-packages). The runtime
 packages are requirements.txt, installed by pip with every hash checked, no resolver and
 wheels only, so a SHA-pinned `uses:` pins every byte that runs. They go into a folder
-named by the lock's digest, the OS, the architecture and the Python (RUNNER_TOOL_CACHE,
-which a self-hosted runner keeps between jobs, else RUNNER_TEMP); a later step or job
-that finds it complete reuses it (a warm start). The install is made beside that folder
-and renamed into place when complete, so a cancelled or failed install is never reused,
-and the rename never crosses drives (Windows' RUNNER_TEMP is often on D:). Then the
-action's own src/ (this checkout's, not an installed copy) runs in this process, with
-sys.path set to exactly those two folders.
+named by the lock's digest, the OS, the architecture and the Python, in RUNNER_TEMP: the
+runner empties it for every job, so what a later step of the same job finds complete
+(a warm start: the companion, a second token step) was installed by this job. Never the
+tool cache, which a self-hosted runner keeps between jobs and repositories: a folder
+there could be an earlier job's (a fork's pull request's), whose code would then run
+with this job's secrets. The install is made beside that folder and renamed into place
+when complete, so a cancelled or failed install is never reused, and the rename never
+crosses drives (Windows' RUNNER_TEMP is often on D:). Then the action's own src/ (this
+checkout's, not an installed copy) runs in this process, with sys.path set to exactly
+those two folders.
 """
 
 from __future__ import annotations
@@ -43,8 +46,9 @@ def python_tag() -> str:
 
 
 def packages_dir(environ: Mapping[str, str], lock: bytes) -> Path:
-    """Where this lock's packages live for this Python, under the runner's tool cache."""
-    root = environ.get("RUNNER_TOOL_CACHE") or environ.get("RUNNER_TEMP")
+    """Where this lock's packages live for this Python: in the job's RUNNER_TEMP (off a
+    runner, the system's temporary folder), never a folder that outlives the job."""
+    root = environ.get("RUNNER_TEMP")
     if not root:
         import tempfile
 
@@ -66,7 +70,7 @@ def install(target: Path) -> None:
     except OSError as exc:
         raise BootstrapError(
             f"Could not make a folder for the action's packages in {target.parent} "
-            f"({exc.strerror}): RUNNER_TOOL_CACHE (else RUNNER_TEMP) must be writable."
+            f"({exc.strerror}): RUNNER_TEMP must be writable."
         ) from None
     command = [sys.executable, "-I", "-X", "utf8", "-m", "pip", "install"]
     command += ["--require-hashes", "--no-deps", "--only-binary", ":all:", "--no-input"]
@@ -101,7 +105,7 @@ def install(target: Path) -> None:
     count = len(list(target.glob("*.dist-info")))
     print(
         f"Installed the action's {count} locked packages (hashes checked) in "
-        f"{time.monotonic() - started:.1f} s into {target}: later steps on this runner reuse them."
+        f"{time.monotonic() - started:.1f} s into {target}: later steps of this job reuse them."
     )
 
 

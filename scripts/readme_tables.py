@@ -92,8 +92,8 @@ MEASURES = {
         "plainer build. A job on `@main` never rebuilds: it starts with no layer cache.",
     ),
     "native_warm": (
-        "the native action (no Docker), warm: its packages in the tool cache, one request "
-        "(median of 15)",
+        "the native action (no Docker), warm, as a later step of the same job: its packages "
+        "in RUNNER_TEMP, one request (median of 15)",
         "one `docker run` of the built image: the release path, once pulled",
         "the native start is bash, a Python asked its version, then the action's Python "
         "loading the same modules as in the container, with no container to start.",
@@ -111,8 +111,8 @@ MEASURES = {
         "that build installs the same wheels from PyPI too (its longest step), so half of it "
         "leaves the native start less than its own download: the cold start is pip fetching "
         "ten index pages and ten wheels one after another (here through this machine's "
-        "route to PyPI), checking, unpacking and compiling them. A runner that keeps "
-        "RUNNER_TOOL_CACHE (self-hosted) pays it once; every later job starts warm.",
+        "route to PyPI), checking, unpacking and compiling them. Every job pays it once, in "
+        "its first native step; the later steps of that job start warm.",
     ),
 }
 

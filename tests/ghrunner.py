@@ -199,7 +199,7 @@ def run_composite(
     files, GITHUB_ACTION_PATH and a RUNNER_TEMP; GITHUB_ENV carried to later steps; the
     first failing step ends the run. The Run's files are its last step's, and
     `action_outputs` the action's outputs, evaluated from what its steps output. `env`
-    (the job's variables: PATH, RUNNER_TOOL_CACHE...) comes before the step's own."""
+    (the job's variables: PATH, RUNNER_TEMP...) comes before the step's own."""
     import yaml  # here: scripts/demo and smoke_image use this module on the stdlib alone
 
     metadata = yaml.safe_load((action / "action.yml").read_text())

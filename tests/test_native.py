@@ -3,8 +3,9 @@
 pip install of the locked wheels (downloaded once a session from PyPI, then installed
 from that folder), in every mode, against the fake X API and the fake GitHub.
 
-Most runs share one session's tool cache (a warm start, as a later step or job on a
-runner that keeps RUNNER_TOOL_CACHE); the cold-start tests start from an empty one.
+Most runs share one session's RUNNER_TEMP (a warm start, as a later step of the same
+job); the cold-start tests start from an empty one. A folder under RUNNER_TOOL_CACHE,
+which a self-hosted runner keeps between jobs, is never used.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -50,12 +52,12 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _job_env(wheels: Path, tool_cache: Path) -> dict[str, str]:
-    """A job's variables: this Python first on PATH, the tool cache, and pip installing
-    from the session's folder of wheels alone (with the machine's pip settings off)."""
+def _job_env(wheels: Path, runner_temp: Path) -> dict[str, str]:
+    """A job's variables: this Python first on PATH, the job's RUNNER_TEMP, and pip
+    installing from the session's folder of wheels alone (the machine's pip settings off)."""
     return {
         "PATH": f"{PYTHON_DIR}{os.pathsep}{os.environ['PATH']}",
-        "RUNNER_TOOL_CACHE": str(tool_cache),
+        "RUNNER_TEMP": str(runner_temp),
         "PIP_CONFIG_FILE": os.devnull,
         "PIP_NO_INDEX": "1",
         "PIP_FIND_LINKS": str(wheels),
@@ -64,8 +66,8 @@ def _job_env(wheels: Path, tool_cache: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def warm(wheels: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A job's variables with the packages already in the tool cache: a warm start."""
-    env = _job_env(wheels, tmp_path_factory.mktemp("toolcache"))
+    """A job's variables with the packages already in its RUNNER_TEMP: a warm start."""
+    env = _job_env(wheels, tmp_path_factory.mktemp("runner_temp"))
     first = ghrunner.run_composite(COMPANION, {}, env=env)
     assert first.rc == 0 and INSTALLED in first.log, first.log
     return env
@@ -228,35 +230,71 @@ def test_without_python_3_11_the_step_fails_in_one_line_naming_setup_python(
     )
 
 
-def _installed(tool_cache: Path) -> list[Path]:
-    return sorted((tool_cache / "xbearer-native").iterdir())
+def _installed(runner_temp: Path) -> list[Path]:
+    return sorted((runner_temp / "xbearer-native").iterdir())
 
 
 def test_a_cold_start_installs_the_locked_wheels_once_then_starts_warm(
     api: Api, wheels: Path, tmp_path: Path
 ) -> None:
-    env = {**_job_env(wheels, tmp_path / "toolcache")}
+    env = {**_job_env(wheels, tmp_path / "runner_temp")}
     cold = ghrunner.run_composite(NATIVE, api.inputs(), env=env)
     assert cold.rc == 0, cold.log
     assert cold.log.startswith(INSTALLED)
-    (folder,) = _installed(tmp_path / "toolcache")
+    (folder,) = _installed(tmp_path / "runner_temp")
     python = f"cpython-{sys.version_info[0]}{sys.version_info[1]}"
     assert folder.name.endswith(f"-{sys.platform}-{os.uname().machine.lower()}-{python}")
     assert (folder / ".xbearer-complete").is_file()
     assert {p.name for p in folder.glob("*.dist-info")} >= {"requests-2.34.2.dist-info"}
     warm = ghrunner.run_composite(NATIVE, api.inputs(), env=env)
     assert warm.rc == 0 and INSTALLED not in warm.log, warm.log
-    assert _installed(tmp_path / "toolcache") == [folder]
+    assert _installed(tmp_path / "runner_temp") == [folder]
 
 
-def test_without_a_tool_cache_the_packages_go_to_runner_temp(
+def _bootstrap() -> Any:
+    """native/bootstrap.py as a module, for the folder name it computes."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bootstrap", NATIVE / "bootstrap.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_folder_planted_in_the_tool_cache_is_never_run(
     api: Api, wheels: Path, tmp_path: Path
 ) -> None:
-    env = {**_job_env(wheels, tmp_path), "RUNNER_TOOL_CACHE": ""}
+    """A self-hosted runner keeps RUNNER_TOOL_CACHE between jobs and repositories: an
+    earlier job (a fork's pull request) can leave there a folder that looks complete,
+    named as this lock's packages are; its code must never run with this job's secrets."""
+    tool_cache = tmp_path / "toolcache"
+    lock = (ghrunner.ROOT / "requirements.txt").read_bytes()
+    planted = _bootstrap().packages_dir({"RUNNER_TEMP": str(tool_cache)}, lock)
+    (planted / "actions_toolkit").mkdir(parents=True)
+    (planted / "actions_toolkit" / "__init__.py").write_text(
+        "import os\nprint('PLANTED: the secret has', len(os.environ['INPUT_API-SECRET']))\n"
+    )
+    (planted / ".xbearer-complete").write_text("0\n")
+    env = {**_job_env(wheels, tmp_path / "runner_temp"), "RUNNER_TOOL_CACHE": str(tool_cache)}
     result = ghrunner.run_composite(NATIVE, api.inputs(), env=env)
     assert result.rc == 0, result.log
+    planted_code_ran = "PLANTED" in result.log
+    assert not planted_code_ran
     (line,) = [line for line in result.log.splitlines() if line.startswith(INSTALLED)]
-    assert "/runner_temp/xbearer-native/" in line
+    assert f"{tmp_path / 'runner_temp' / 'xbearer-native'}{os.sep}" in line
+    assert result.outputs == {"bearer": TOKEN, "token-type": "bearer"}
+
+
+def test_without_runner_temp_the_packages_go_to_the_systems_temporary_folder(
+    tmp_path: Path,
+) -> None:
+    bootstrap = _bootstrap()
+    lock = b"a lock"
+    folder = bootstrap.packages_dir({"RUNNER_TOOL_CACHE": str(tmp_path)}, lock)
+    assert folder.parent == Path(tempfile.gettempdir(), "xbearer-native")
+    assert folder == bootstrap.packages_dir({}, lock)
+    assert bootstrap.packages_dir({"RUNNER_TEMP": str(tmp_path)}, lock).parent.parent == tmp_path
 
 
 def test_a_wheel_whose_hash_is_not_locked_is_refused_and_nothing_is_kept(
@@ -267,36 +305,36 @@ def test_a_wheel_whose_hash_is_not_locked_is_refused_and_nothing_is_kept(
     (idna,) = tampered.glob("idna-*.whl")
     idna.write_bytes(idna.read_bytes() + b"\0")  # still a zip; not the locked bytes
     result = ghrunner.run_composite(
-        NATIVE, api.inputs(), env=_job_env(tampered, tmp_path / "toolcache")
+        NATIVE, api.inputs(), env=_job_env(tampered, tmp_path / "runner_temp")
     )
     assert result.rc == 1
     assert "THESE PACKAGES DO NOT MATCH THE HASHES" in result.log  # pip's, in the group
     (error,) = result.annotations("error")
     assert error.startswith("pip could not install the action's locked dependencies")
     assert error.endswith("Nothing was output.")
-    assert _installed(tmp_path / "toolcache") == []  # no partial folder left
+    assert _installed(tmp_path / "runner_temp") == []  # no partial folder left
     assert result.outputs == {} and api.fake.requests == []
 
 
 def test_an_install_killed_midway_is_never_reused(api: Api, wheels: Path, tmp_path: Path) -> None:
-    tool_cache = tmp_path / "toolcache"
-    env = _job_env(wheels, tool_cache)
+    runner_temp = tmp_path / "runner_temp"
+    env = _job_env(wheels, runner_temp)
     partials: list[Path] = []
 
     def kill_once_installing(proc: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + 30
         while not partials and time.monotonic() < deadline:
-            partials.extend((tool_cache / "xbearer-native").glob("*.partial-*"))
+            partials.extend((runner_temp / "xbearer-native").glob("*.partial-*"))
             time.sleep(0.01)
         os.kill(proc.pid, signal.SIGKILL)  # as a runner that loses the machine: no clean-up
 
     killed = ghrunner.run_composite(NATIVE, api.inputs(), env=env, during=kill_once_installing)
     assert killed.rc == -signal.SIGKILL
     (partial,) = partials
-    assert _installed(tool_cache) == [partial]  # left behind, and not the folder
+    assert _installed(runner_temp) == [partial]  # left behind, and not the folder
     again = ghrunner.run_composite(NATIVE, api.inputs(), env=env)
     assert again.rc == 0 and INSTALLED in again.log, again.log
-    folder = next(p for p in _installed(tool_cache) if p != partial)
+    folder = next(p for p in _installed(runner_temp) if p != partial)
     assert partial.parent == folder.parent  # beside it: the rename never crosses drives
     assert not (partial / ".xbearer-complete").exists()
 
@@ -440,15 +478,13 @@ def test_the_companion_unseals_in_a_later_job_and_checks_what_it_holds(api: Api)
     assert ("add-mask", TOKEN) in found and TOKEN in api.fake.revoked
 
 
-def test_a_tool_cache_that_cannot_be_written_fails_in_one_line(
+def test_a_runner_temp_that_cannot_be_written_fails_in_one_line(
     api: Api, wheels: Path, tmp_path: Path
 ) -> None:
-    blocked = tmp_path / "toolcache"
+    blocked = tmp_path / "runner_temp"
     blocked.write_text("a file, not a folder")
     result = ghrunner.run_composite(NATIVE, api.inputs(), env=_job_env(wheels, blocked))
     assert result.rc == 1
     (line,) = result.log.splitlines()
     assert line.startswith("::error::Could not make a folder for the action's packages in ")
-    assert line.endswith(
-        "RUNNER_TOOL_CACHE (else RUNNER_TEMP) must be writable. Nothing was output."
-    )
+    assert line.endswith("RUNNER_TEMP must be writable. Nothing was output.")

@@ -35,7 +35,7 @@ def test_the_native_action_under_act_hands_off_revokes_and_rotates(
     api: Api, github: GitHub, tmp_path: Path
 ) -> None:
     """No image: act runs the native action's composite steps in the job's container,
-    which installs the locked wheels from PyPI (or finds them in act's tool-cache volume)
+    which installs the locked wheels from PyPI into the job's RUNNER_TEMP, once a job,
     as a runner does. Job 3 runs beside jobs 1 and 2, against the fake GitHub."""
     repo = repo_copy(tmp_path / "repo", lambda repo: None)
     origin = f"https://github.com/{github.fake.repository}"  # act's GITHUB_REPOSITORY
