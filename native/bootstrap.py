@@ -64,14 +64,8 @@ def install(target: Path) -> None:
     import tempfile
     import time
 
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = Path(tempfile.mkdtemp(prefix=f"{target.name}.partial-", dir=target.parent))
-    except OSError as exc:
-        raise BootstrapError(
-            f"Could not make a folder for the action's packages in {target.parent} "
-            f"({exc.strerror}): RUNNER_TEMP must be writable."
-        ) from None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f"{target.name}.partial-", dir=target.parent))
     command = [sys.executable, "-I", "-X", "utf8", "-m", "pip", "install"]
     command += ["--require-hashes", "--no-deps", "--only-binary", ":all:", "--no-input"]
     command += ["--disable-pip-version-check", "--no-warn-script-location"]
@@ -98,7 +92,7 @@ def install(target: Path) -> None:
         try:
             os.rename(partial, target)
         except OSError:
-            if not (target / COMPLETE).is_file():  # not another job's complete install
+            if not (target / COMPLETE).is_file():  # not one made meanwhile: two at once
                 raise
     finally:
         shutil.rmtree(partial, ignore_errors=True)
@@ -106,6 +100,16 @@ def install(target: Path) -> None:
     print(
         f"Installed the action's {count} locked packages (hashes checked) in "
         f"{time.monotonic() - started:.1f} s into {target}: later steps of this job reuse them."
+    )
+
+
+def _unwritable(exc: OSError) -> str:
+    """An OSError of the install in one line: what the system said, and where."""
+    paths = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
+    where = f" ({paths})" if paths else ""
+    return (
+        f"Could not install the action's packages: {exc.strerror or type(exc).__name__}"
+        f"{where}. RUNNER_TEMP must be a writable folder with room for them."
     )
 
 
@@ -127,23 +131,26 @@ def main(step: Literal["main", "invalidate"]) -> int:
     def cancelled(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt(signum)
 
-    target = packages_dir(os.environ, LOCK.read_bytes())
-    if not (target / COMPLETE).is_file():
-        previous = signal.signal(signal.SIGTERM, cancelled)
-        try:
+    previous = signal.signal(signal.SIGTERM, cancelled)
+    try:
+        target = packages_dir(os.environ, LOCK.read_bytes())
+        if not (target / COMPLETE).is_file():
             install(target)
-        except BootstrapError as exc:
-            print(f"::error::{exc} Nothing was output.")
-            return 1
-        except KeyboardInterrupt as exc:
-            signum = exc.args[0] if exc.args else signal.SIGINT
-            print(
-                f"The step was cancelled ({signal.Signals(signum).name}) while installing the "
-                "action's dependencies: nothing was output."
-            )
-            return 128 + signum
-        finally:
-            signal.signal(signal.SIGTERM, previous)
+    except BootstrapError as exc:
+        print(f"::error::{exc} Nothing was output.")
+        return 1
+    except OSError as exc:  # RUNNER_TEMP not writable, a full disk, a rename refused
+        print(f"::error::{_unwritable(exc)} Nothing was output.")
+        return 1
+    except KeyboardInterrupt as exc:
+        signum = exc.args[0] if exc.args else signal.SIGINT
+        print(
+            f"The step was cancelled ({signal.Signals(signum).name}) while installing the "
+            "action's dependencies: nothing was output."
+        )
+        return 128 + signum
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     sys.path[:0] = [str(target), str(SRC)]
     from xbearer import native
 

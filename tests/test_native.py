@@ -486,5 +486,54 @@ def test_a_runner_temp_that_cannot_be_written_fails_in_one_line(
     result = ghrunner.run_composite(NATIVE, api.inputs(), env=_job_env(wheels, blocked))
     assert result.rc == 1
     (line,) = result.log.splitlines()
-    assert line.startswith("::error::Could not make a folder for the action's packages in ")
-    assert line.endswith("RUNNER_TEMP must be writable. Nothing was output.")
+    assert line == (
+        "::error::Could not install the action's packages: Not a directory "
+        f"({blocked / 'xbearer-native'}). RUNNER_TEMP must be a writable folder with room "
+        "for them. Nothing was output."
+    )
+
+
+def test_a_rename_that_fails_is_one_error_line_and_leaves_no_partial_folder(
+    api: Api, wheels: Path, tmp_path: Path
+) -> None:
+    """A folder in the way (not marked complete, so never run): the install's rename
+    into place fails, which is an error in one line, never a traceback."""
+    runner_temp = tmp_path / "runner_temp"
+    lock = (ghrunner.ROOT / "requirements.txt").read_bytes()
+    in_the_way = _bootstrap().packages_dir({"RUNNER_TEMP": str(runner_temp)}, lock)
+    in_the_way.mkdir(parents=True)
+    (in_the_way / "left-over").write_text("")
+    result = ghrunner.run_composite(NATIVE, api.inputs(), env=_job_env(wheels, runner_temp))
+    assert result.rc == 1
+    (line,) = result.log.splitlines()
+    assert line.startswith("::error::Could not install the action's packages: Directory not empty")
+    assert line.endswith(
+        f"-> {in_the_way}). RUNNER_TEMP must be a writable folder with room "
+        "for them. Nothing was output."
+    )
+    assert _installed(runner_temp) == [in_the_way]  # the partial install removed
+    assert result.outputs == {} and api.fake.requests == []
+
+
+def test_a_full_disk_while_installing_is_one_error_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pip done, then the disk fills as the install is marked complete: one line."""
+    import errno
+
+    bootstrap = _bootstrap()
+    pip_done = subprocess.CompletedProcess([], 0, b"")
+    monkeypatch.setattr(subprocess, "run", lambda *args, **kwargs: pip_done)
+
+    def disk_full(self: Path, *args: object, **kwargs: object) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+
+    monkeypatch.setattr(Path, "write_text", disk_full)
+    monkeypatch.setenv("RUNNER_TEMP", str(tmp_path))
+    handler = signal.getsignal(signal.SIGTERM)
+    assert bootstrap.main("main") == 1
+    assert signal.getsignal(signal.SIGTERM) == handler
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("::error::Could not install the action's packages: No space left")
+    assert line.endswith("Nothing was output.") and ".xbearer-complete" in line
+    assert _installed(tmp_path) == []  # the partial install removed
