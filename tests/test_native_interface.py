@@ -1,6 +1,8 @@
-"""The native action (native/action.yml) offers exactly the Docker action's interface, and
-its companion (native/invalidate) exactly the inputs its code reads; each input reaches
-the code as the runner gives a Docker action its inputs (INPUT_ and the name upper-cased)."""
+"""The native action (native/action.yml) offers exactly the Docker action's interface (the
+descriptions of the inputs that revoke apart: they name the companion, not a post step),
+and its companion (native/invalidate) exactly the inputs its code reads; each input
+reaches the code as the runner gives a Docker action its inputs (INPUT_ and the name
+upper-cased)."""
 
 from __future__ import annotations
 
@@ -30,8 +32,39 @@ def _step_env(action: dict[str, Any]) -> dict[str, str]:
     return {k: v for k, v in step["env"].items() if k.startswith("INPUT_")}
 
 
+# The inputs whose Docker descriptions are about revoking in its post step, which the
+# native action has not: theirs say where the revocation goes instead (the companion).
+REVOCATION_WORDS = {
+    "api-key",
+    "api-secret",
+    "invalidate",
+    "access-token",
+    "access-token-secret",
+    "sealed-bearer",
+    "client-id",
+}
+
+
+def _without_description(spec: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in spec.items() if key != "description"}
+
+
 def test_the_native_action_has_the_docker_actions_inputs_with_their_defaults_and_words() -> None:
-    assert NATIVE["inputs"] == DOCKER["inputs"]  # names, order, defaults, descriptions
+    assert list(NATIVE["inputs"]) == list(DOCKER["inputs"])  # names, order
+    for name, spec in NATIVE["inputs"].items():
+        docker = DOCKER["inputs"][name]
+        assert _without_description(spec) == _without_description(docker), name  # defaults
+        if name not in REVOCATION_WORDS:
+            assert spec["description"] == docker["description"], name
+
+
+def test_no_native_input_promises_a_post_step_and_each_revoking_one_names_the_companion() -> None:
+    for name, spec in NATIVE["inputs"].items():
+        assert "post step" not in spec["description"].replace("has no post step", ""), name
+        assert "only for invalidate" not in spec["description"], name
+    for name in REVOCATION_WORDS:  # the Docker words are about revoking: a reason to differ
+        assert re.search("post step|invalidate|revoke", DOCKER["inputs"][name]["description"])
+        assert "native/invalidate" in NATIVE["inputs"][name]["description"], name
 
 
 def test_the_native_action_outputs_what_the_docker_action_outputs_from_its_step() -> None:
