@@ -466,6 +466,24 @@ def test_the_companion_refuses_what_does_not_go_together_as_a_warning(
     assert ("add-mask", TOKEN) in found
 
 
+def test_the_companion_refuses_by_the_selection_table_alone(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rule added to selection.COMPANION_REFUSED is the companion's, and none it has not."""
+    from xbearer import selection
+
+    keys = {"bearer": TOKEN, "api-key": API_KEY, "api-secret": API_SECRET, "api-url": api.url}
+    rule = (lambda inputs, _: inputs.get("timeout") == "7", "A rule of the table's.")
+    monkeypatch.setattr(selection, "COMPANION_REFUSED", (*selection.COMPANION_REFUSED, rule))
+    found = _companion_here({**keys, "timeout": "7"})
+    assert [data for kind, data in found if kind == "warning"] == [
+        "Could not revoke the bearer token: A rule of the table's."
+    ]
+    monkeypatch.setattr(selection, "COMPANION_REFUSED", ())
+    found = _companion_here({"bearer": TOKEN, "sealed-bearer": "v2.x", **keys})
+    assert "Give bearer or sealed-bearer" not in str(found)
+
+
 def test_the_companion_unseals_in_a_later_job_and_checks_what_it_holds(api: Api) -> None:
     from xbearer.sealing import seal
 

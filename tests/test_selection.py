@@ -127,6 +127,42 @@ def test_inputs_that_exclude_each_other_are_refused_before_the_mode_reads_them(
     assert message in refused.value.message
 
 
+COMPANION = [
+    ("bearer and sealed-bearer", {"bearer": "t", "sealed-bearer": "v2.x", **KEYS}, "Give bearer"),
+    ("nothing to revoke with", {"bearer": "t"}, "The companion needs api-key and api-secret"),
+    ("the owner's token alone", {"bearer": "t", **OWNER}, "The companion needs api-key"),
+    ("the keys", {"bearer": "t", **KEYS}, None),
+    ("the client", {"sealed-bearer": "v2.x", "passphrase": PASSPHRASE, **CLIENT}, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("given", "message"), [c[1:] for c in COMPANION], ids=[c[0] for c in COMPANION]
+)
+def test_the_companions_combinations_are_refused_by_its_table(
+    given: dict[str, str], message: str | None
+) -> None:
+    inputs = config.Inputs(given)
+    common = config.load(inputs, invalidate=True, workspace=".", environ={})
+    if message is None:
+        selection.refuse(selection.COMPANION_REFUSED, inputs, common)
+        return
+    with pytest.raises(InputError) as refused:
+        selection.refuse(selection.COMPANION_REFUSED, inputs, common)
+    assert refused.value.message.startswith(message)
+
+
+def test_the_companion_and_a_later_jobs_post_step_need_the_same_credentials_to_revoke() -> None:
+    """One rule, in words for each: the companion has no invalidate input to name."""
+    (_, companion), handoff = selection.COMPANION_REFUSED[-1], selection.REFUSED[Handoff][-1]
+    given = {"sealed-bearer": "v2.x", "passphrase": PASSPHRASE}
+    for extra, refused in (({}, True), (KEYS, False), (CLIENT, False), (OWNER, True)):
+        inputs, common = _inputs({**given, **extra, "invalidate": "true"})
+        assert selection.COMPANION_REFUSED[-1][0](inputs, common) is refused, extra
+        assert handoff[0](inputs, common) is refused, extra
+    assert selection.REVOKE_WITH in companion and selection.REVOKE_WITH in handoff[1]
+
+
 def test_every_secret_input_of_every_mode_is_masked() -> None:
     for mode in selection.MODES:
         assert set(mode.secret_inputs) <= set(mode.inputs)

@@ -42,10 +42,6 @@ REFUSED_INVALIDATE = (
     "output (or sealed-bearer and passphrase) and the credentials to revoke with "
     "(docs/native.md). Nothing was output."
 )
-NO_CREDENTIALS = (
-    "The companion needs api-key and api-secret (an app-only token) or client-id (a user "
-    "token) to revoke the token with."
-)
 
 
 def run(step: Literal["main", "invalidate"]) -> int:
@@ -88,10 +84,6 @@ def invalidate(core: Core, environ: Mapping[str, str]) -> int:
         )
         return 0
     try:
-        if bearer and inputs.get("sealed-bearer"):
-            raise InputError("Give bearer or sealed-bearer (with passphrase), not both.")
-        if not inputs.any((*AppOnly.keys, *ClientRevoker.inputs)):
-            raise InputError(NO_CREDENTIALS)
         common = config.load(
             inputs,
             invalidate=True,
@@ -99,11 +91,10 @@ def invalidate(core: Core, environ: Mapping[str, str]) -> int:
             environ=environ,
             notify=core.info,
         )
+        selection.refuse(selection.COMPANION_REFUSED, inputs, common)
         revoke: Callable[[str, Endpoint], str]
         if bearer:
-            for refuses, message in selection.REVOKER_REFUSED:
-                if refuses(inputs, common):
-                    raise InputError(message)
+            selection.refuse(selection.REVOKER_REFUSED, inputs, common)
             token, revoke = bearer, load_revoker(inputs, common, environ, ACTION_TERMS).revoke
         else:  # unsealed as a later job's main step would, its kind checked against the revoker
             mode = selection.load(inputs, common, environ, ACTION_TERMS)

@@ -9,7 +9,7 @@ A new way of getting a token is a new module, a line in CHOICES, and its lines i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from . import config, user_context
 from .app_only import AppOnly
@@ -37,6 +37,11 @@ def _client(inputs: Inputs, common: CommonSettings) -> bool:
     return inputs.any(ClientRevoker.inputs)
 
 
+def _revoker(inputs: Inputs, common: CommonSettings) -> bool:
+    """The app's keys or the OAuth 2.0 client: something to revoke a token with."""
+    return _keys(inputs, common) or _client(inputs, common)
+
+
 def _owner(inputs: Inputs, common: CommonSettings) -> bool:
     """access-token or access-token-secret: the app owner's, to sign a revocation."""
     return inputs.any(AppOnly.owner)
@@ -47,7 +52,7 @@ def _later_job(inputs: Inputs, common: CommonSettings) -> bool:
     later job's, whose sealed-bearer may not have arrived (its refusals say so)."""
     if inputs.get("sealed-bearer"):
         return True
-    revoking = common.invalidate or not (_keys(inputs, common) or _client(inputs, common))
+    revoking = common.invalidate or not _revoker(inputs, common)
     return bool(common.passphrase) and not _minting(inputs, common) and revoking
 
 
@@ -66,6 +71,7 @@ ARRIVE = (
     "(sealed: ${{ steps.token.outputs.sealed-bearer }}), and this job must need: that job and "
     "pass sealed-bearer: ${{ needs.mint.outputs.sealed }}."
 )
+REVOKE_WITH = "api-key and api-secret (an app-only token) or client-id (a user token)"
 OWNER_TOGETHER: tuple[Test, str] = (
     lambda inputs, common: (
         _owner(inputs, common)
@@ -85,8 +91,21 @@ REVOKER_REFUSED: tuple[tuple[Test, str], ...] = (
     OWNER_TOGETHER,
     (
         lambda inputs, common: _keys(inputs, common) and _client(inputs, common),
-        "Give api-key and api-secret (an app-only token) or client-id (a user token) to "
-        "revoke with, not both.",
+        f"Give {REVOKE_WITH} to revoke with, not both.",
+    ),
+)
+
+# What the native action's companion refuses (native.invalidate), before REVOKER_REFUSED
+# (given bearer) or REFUSED[Handoff] (given sealed-bearer, whose last rule, the same as
+# its second here, the companion words for itself: it has no invalidate input).
+COMPANION_REFUSED: tuple[tuple[Test, str], ...] = (
+    (
+        lambda inputs, _: bool(inputs.get("bearer") and inputs.get("sealed-bearer")),
+        "Give bearer or sealed-bearer (with passphrase), not both.",
+    ),
+    (
+        lambda inputs, common: not _revoker(inputs, common),
+        f"The companion needs {REVOKE_WITH} to revoke the token with.",
     ),
 )
 
@@ -104,10 +123,7 @@ REFUSED: dict[type[Mode], tuple[tuple[Test, str], ...]] = {
             "of the token per step.",
         ),
         (
-            lambda inputs, common: (
-                not inputs.get("sealed-bearer")
-                and (_keys(inputs, common) or _client(inputs, common))
-            ),
+            lambda inputs, common: not inputs.get("sealed-bearer") and _revoker(inputs, common),
             "passphrase with invalidate: true: a step that mints and seals the token would "
             "revoke it when this job ends, before any later job can use it. Drop invalidate "
             "here and revoke in the last job, which gives sealed-bearer, passphrase, invalidate: "
@@ -130,11 +146,9 @@ REFUSED: dict[type[Mode], tuple[tuple[Test, str], ...]] = {
         ),
         *REVOKER_REFUSED,
         (
-            lambda inputs, common: (
-                common.invalidate and not (_keys(inputs, common) or _client(inputs, common))
-            ),
-            "invalidate with sealed-bearer needs api-key and api-secret (an app-only token) or "
-            "client-id (a user token): the post step revokes the token with them.",
+            lambda inputs, common: common.invalidate and not _revoker(inputs, common),
+            f"invalidate with sealed-bearer needs {REVOKE_WITH}: the post step revokes the "
+            "token with them.",
         ),
     ),
     UserContext: (
@@ -173,10 +187,15 @@ def select(inputs: Inputs, common: CommonSettings) -> type[Mode]:
     return next(mode for mode, chooses in CHOICES.items() if chooses(inputs, common))
 
 
+def refuse(rules: Iterable[tuple[Test, str]], inputs: Inputs, common: CommonSettings) -> None:
+    """InputError with the first of these rules that holds, in order; nothing if none."""
+    for refuses, message in rules:
+        if refuses(inputs, common):
+            raise InputError(message)
+
+
 def load(inputs: Inputs, common: CommonSettings, environ: Mapping[str, str], terms: Terms) -> Mode:
     """The chosen mode with its inputs checked; InputError names a refused combination."""
     mode = select(inputs, common)
-    for refuses, message in REFUSED[mode]:
-        if refuses(inputs, common):
-            raise InputError(message)
+    refuse(REFUSED[mode], inputs, common)
     return mode.load(inputs, common, environ, terms)
