@@ -193,6 +193,64 @@ def test_the_companion_without_credentials_warns_what_to_give(native, api: Api) 
     assert api.fake.requests == []
 
 
+def test_the_companion_cancelled_while_revoking_says_so_as_the_post_step_does(
+    native, api: Api
+) -> None:
+    api.fake.revoke_faults = ["stall:10"]  # X never answers the revocation in time
+
+    def cancel_once_revoking(proc: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + 30
+        while not any(r.path == "/oauth2/invalidate_token" for r in api.fake.requests):
+            assert time.monotonic() < deadline, "the companion never revoked"
+            time.sleep(0.02)
+        time.sleep(0.2)
+        proc.terminate()
+
+    keys = {"api-key": API_KEY, "api-secret": API_SECRET, "api-url": api.url}
+    inputs = {"bearer": TOKEN, **keys, "timeout": "30", "retries": "0"}
+    result = native(inputs, action=COMPANION, during=cancel_once_revoking)
+    assert result.rc == 143, result.log
+    assert "The step was cancelled (SIGTERM): the token was not revoked." in result.log
+    assert result.annotations("warning") == result.annotations("error") == []
+    assert result.summary == ""
+
+
+def test_the_companion_and_the_post_step_share_the_masking_and_the_revocation(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One code path: both read their inputs with action.mask_inputs and revoke within
+    action.run_revocation (its cancellation, warnings and summary)."""
+    from recording_core import RecordingCore
+
+    from xbearer import action, native
+
+    called: list[str] = []
+
+    def recorded(name: str) -> Callable[..., Any]:
+        real = getattr(action, name)
+
+        def call(*args: Any) -> Any:
+            called.append(name)
+            return real(*args)
+
+        return call
+
+    for name in ("mask_inputs", "run_revocation"):
+        monkeypatch.setattr(action, name, recorded(name))
+    keys = {"api-key": API_KEY, "api-secret": API_SECRET, "api-url": api.url}
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        companion = RecordingCore({"bearer": TOKEN, **keys}, {}, ghrunner.FILE_COMMANDS)
+        assert native.invalidate(companion, ghrunner.host_env()) == 0
+        assert called == ["run_revocation", "mask_inputs"]
+        post = RecordingCore({**keys, "invalidate": "true"}, {"token": TOKEN, "route": ""}, ())
+        assert action.post(post, ghrunner.host_env()) == 0
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    assert called == ["run_revocation", "mask_inputs"] * 2
+
+
 def test_the_jobs_pythonpath_cannot_reach_into_the_action(native, api: Api, tmp_path: Path) -> None:
     (tmp_path / "requests.py").write_text("print('HIJACKED')\nraise SystemExit(9)\n")
     (tmp_path / "sitecustomize.py").write_text("print('HIJACKED')\n")

@@ -12,8 +12,8 @@ import json
 import os
 import signal
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from types import FrameType
 from typing import Protocol
@@ -93,13 +93,27 @@ def _mask(core: Core, value: str) -> None:
         core.set_secret(part)
 
 
-def _mask_token(core: Core, token: str) -> None:
-    """Register a token from an answer with the runner: whole values only (masks.answered)."""
+def mask_token(core: Core, token: str) -> None:
+    """Register a token with the runner: whole values only (masks.answered)."""
     for form in masks.answered(token):
         core.set_secret(form)
 
 
-def _invalidate(core: Core) -> bool:
+def mask_inputs(core: Core, names: Iterable[str]) -> config.Inputs:
+    """Read these inputs, registering every secret among them and every secret derived
+    from them with the runner before any is checked: each step (the main and post
+    steps, the native action's companion) masks in this one order."""
+    raw = {name: core.get_input(name, trim_whitespace=False) for name in names}
+    for name in selection.SECRET_INPUTS:
+        if name in raw:
+            _mask(core, raw[name])
+    inputs = config.Inputs(raw)
+    for secret in selection.derived_secrets(inputs):
+        _mask(core, secret)
+    return inputs
+
+
+def read_invalidate(core: Core) -> bool:
     """The invalidate input: YAML 1.2 core booleans, anything else an input error."""
     if not core.get_input("invalidate"):
         return False
@@ -114,15 +128,14 @@ def _invalidate(core: Core) -> bool:
 def _read_mode(core: Core, environ: Mapping[str, str]) -> Mode:
     """Read the inputs, mask the secret ones first, validate them, and pick the mode:
     a later job's (sealed-bearer), user context (refresh-token), or app-only."""
-    raw = {name: core.get_input(name, trim_whitespace=False) for name in selection.INPUTS}
-    for name in selection.SECRET_INPUTS:
-        _mask(core, raw[name])
-    inputs = config.Inputs(raw)
-    for secret in selection.derived_secrets(inputs):
-        _mask(core, secret)
+    inputs = mask_inputs(core, selection.INPUTS)
     workspace = environ.get("GITHUB_WORKSPACE") or "."
     common = config.load(
-        inputs, invalidate=_invalidate(core), workspace=workspace, environ=environ, notify=core.info
+        inputs,
+        invalidate=read_invalidate(core),
+        workspace=workspace,
+        environ=environ,
+        notify=core.info,
     )
     if common.ca and common.ca.source != "ca-bundle":
         core.info(f"Trusting the CA certificates named by {common.ca.source}.")
@@ -136,7 +149,7 @@ def _obtain(core: Core, mode: Mode, cancellation: _Cancellation) -> TokenResult:
         f"Mode: {mode.kind}; X API at {endpoint.api_url} (timeout {endpoint.timeout:g} s, "
         f"retries {endpoint.retries})"
     )
-    obtained = mode.obtain(lambda token: _mask_token(core, token), cancellation.held)
+    obtained = mode.obtain(lambda token: mask_token(core, token), cancellation.held)
     core.debug(f"Bearer token of {len(obtained.token)} characters; both forms masked.")
     return obtained
 
@@ -280,35 +293,24 @@ def revoke(
         os.unlink(pinned)
 
 
-def post(core: Core, environ: Mapping[str, str]) -> int:
-    """The post step: revoke the token when invalidate was on; warn, never fail."""
+Hold = Callable[[], AbstractContextManager[None]]
+
+
+def run_revocation(
+    core: Core, environ: Mapping[str, str], revocation: Callable[[Hold], str | None]
+) -> int:
+    """Run a revocation as every revoking step does (the post step, the native action's
+    companion): cancellable until it is done, then logged and summarized; a failure is a
+    warning, never a failure of the job, whose work is done by then. `revocation` is
+    given what holds a cancellation off, and returns what was done, or None when it
+    revoked nothing and said why."""
     cancellation = _Cancellation()
-    value = core.get_state("token")
     try:
-        invalidating = _invalidate(core)
-    except InputError:  # the main step refused it, so saved no state: nothing of ours
-        invalidating = False
-    if not value or not invalidating:
-        # Without invalidate the main step saved no state: a token here was put in the
-        # environment by a later step (GITHUB_ENV), and is not the action's to revoke.
-        core.info("Nothing to revoke: invalidate is off, or the main step obtained no token.")
-        return 0
-    _mask_token(core, value)
-    try:
-        mode = _read_mode(core, environ)
-        changes = _route_changes(core.get_state("route"), _route(mode.common))
-        if changes:
-            core.warning(
-                "Did not revoke the bearer token, so as not to send the credentials "
-                f"along a route the main step did not choose: since it ran, {'; '.join(changes)} "
-                "(a later step can set variables through GITHUB_ENV). The token may still be "
-                "live: revoke it from a job you trust, or regenerate it in the developer portal."
-            )
-            return 0
-        done = revoke(mode.revoke, value, mode.common)
+        done = revocation(cancellation.held)
         cancellation.armed = False
-        core.info(done)
-        _summary(environ, [done])
+        if done is not None:
+            core.info(done)
+            _summary(environ, [done])
     except _Cancelled as exc:
         return _Cancellation.log_and_exit_status(core, exc, "the token was not revoked.")
     except ActionError as exc:
@@ -316,3 +318,34 @@ def post(core: Core, environ: Mapping[str, str]) -> int:
     except Exception as exc:  # noqa: BLE001 - never a traceback: its text may hold secrets
         core.warning(f"Could not revoke the bearer token: internal error ({type(exc).__name__}).")
     return 0
+
+
+def post(core: Core, environ: Mapping[str, str]) -> int:
+    """The post step: revoke the token when invalidate was on; warn, never fail."""
+    return run_revocation(core, environ, lambda _hold: _post_revocation(core, environ))
+
+
+def _post_revocation(core: Core, environ: Mapping[str, str]) -> str | None:
+    """The main step's token, revoked along the route it chose; None if there is none."""
+    value = core.get_state("token")
+    try:
+        invalidating = read_invalidate(core)
+    except InputError:  # the main step refused it, so saved no state: nothing of ours
+        invalidating = False
+    if not value or not invalidating:
+        # Without invalidate the main step saved no state: a token here was put in the
+        # environment by a later step (GITHUB_ENV), and is not the action's to revoke.
+        core.info("Nothing to revoke: invalidate is off, or the main step obtained no token.")
+        return None
+    mask_token(core, value)
+    mode = _read_mode(core, environ)
+    changes = _route_changes(core.get_state("route"), _route(mode.common))
+    if changes:
+        core.warning(
+            "Did not revoke the bearer token, so as not to send the credentials "
+            f"along a route the main step did not choose: since it ran, {'; '.join(changes)} "
+            "(a later step can set variables through GITHUB_ENV). The token may still be "
+            "live: revoke it from a job you trust, or regenerate it in the developer portal."
+        )
+        return None
+    return revoke(mode.revoke, value, mode.common)

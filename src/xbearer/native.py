@@ -4,23 +4,22 @@ a composite action cannot do said plainly.
 
 A composite action has no post step, so the native action refuses `invalidate: true`,
 and its companion revokes instead: the job's last step, run with `if: always()`, given
-the token (`bearer`, or `sealed-bearer` and `passphrase`) and what revokes it. As the
-Docker action's post step, a revocation that fails is a warning, never a failure.
+the token (`bearer`, or `sealed-bearer` and `passphrase`) and what revokes it. It runs
+the post step's code path (action.mask_inputs, action.run_revocation): a revocation that
+fails is a warning, never a failure.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Literal
 
 from . import action, config, entry, selection
 from .action import Core
 from .app_only import AppOnly
-from .config import Inputs
-from .errors import ACTION_TERMS, ActionError, InputError
+from .errors import ACTION_TERMS, InputError
 from .handoff import load_revoker
-from .transport import Endpoint
 from .user_context import ClientRevoker
 
 # The companion's inputs: the token, what revokes it, and the route to X.
@@ -59,55 +58,40 @@ def run(step: Literal["main", "invalidate"]) -> int:
 def _invalidate_requested(core: Core) -> bool:
     """invalidate is true; a value that is no boolean the main step refuses in its words."""
     try:
-        return action._invalidate(core)
+        return action.read_invalidate(core)
     except InputError:
         return False
 
 
 def invalidate(core: Core, environ: Mapping[str, str]) -> int:
     """The companion: revoke the token it is given; warn, never fail."""
-    cancellation = action._Cancellation()
-    raw = {name: core.get_input(name, trim_whitespace=False) for name in COMPANION_INPUTS}
-    for name in COMPANION_INPUTS:
-        if name in selection.SECRET_INPUTS:
-            action._mask(core, raw[name])
-    inputs = Inputs(raw)
+    return action.run_revocation(core, environ, lambda hold: _revocation(core, environ, hold))
+
+
+def _revocation(core: Core, environ: Mapping[str, str], hold: action.Hold) -> str | None:
+    """What the companion was given, checked, then revoked; None if it was given none."""
+    inputs = action.mask_inputs(core, COMPANION_INPUTS)
     bearer = inputs.get("bearer")
-    if bearer:
-        action._mask_token(core, bearer)
-    for secret in selection.derived_secrets(inputs):
-        action._mask(core, secret)
+    action.mask_token(core, bearer)
     if not bearer and not inputs.get("sealed-bearer"):
         core.info(
             "Nothing to revoke: bearer and sealed-bearer are empty (the step that gets the "
             "token failed or was skipped, or its output is not passed here)."
         )
-        return 0
-    try:
-        common = config.load(
-            inputs,
-            invalidate=True,
-            workspace=environ.get("GITHUB_WORKSPACE") or ".",
-            environ=environ,
-            notify=core.info,
-        )
-        selection.refuse(selection.COMPANION_REFUSED, inputs, common)
-        revoke: Callable[[str, Endpoint], str]
-        if bearer:
-            selection.refuse(selection.REVOKER_REFUSED, inputs, common)
-            token, revoke = bearer, load_revoker(inputs, common, environ, ACTION_TERMS).revoke
-        else:  # unsealed as a later job's main step would, its kind checked against the revoker
-            mode = selection.load(inputs, common, environ, ACTION_TERMS)
-            obtained = mode.obtain(lambda value: action._mask_token(core, value), cancellation.held)
-            token, revoke = obtained.token, mode.revoke
-        done = action.revoke(revoke, token, common)
-        cancellation.armed = False
-        core.info(done)
-        action._summary(environ, [done])
-    except action._Cancelled as exc:
-        return action._Cancellation.log_and_exit_status(core, exc, "the token was not revoked.")
-    except ActionError as exc:
-        core.warning(f"Could not revoke the bearer token: {exc.message}")
-    except Exception as exc:  # noqa: BLE001 - never a traceback: its text may hold secrets
-        core.warning(f"Could not revoke the bearer token: internal error ({type(exc).__name__}).")
-    return 0
+        return None
+    common = config.load(
+        inputs,
+        invalidate=True,
+        workspace=environ.get("GITHUB_WORKSPACE") or ".",
+        environ=environ,
+        notify=core.info,
+    )
+    selection.refuse(selection.COMPANION_REFUSED, inputs, common)
+    if bearer:
+        selection.refuse(selection.REVOKER_REFUSED, inputs, common)
+        revoker = load_revoker(inputs, common, environ, ACTION_TERMS)
+        return action.revoke(revoker.revoke, bearer, common)
+    # unsealed as a later job's main step would, its kind checked against the revoker
+    mode = selection.load(inputs, common, environ, ACTION_TERMS)
+    obtained = mode.obtain(lambda token: action.mask_token(core, token), hold)
+    return action.revoke(mode.revoke, obtained.token, common)
