@@ -193,6 +193,25 @@ def test_the_companion_without_credentials_warns_what_to_give(native, api: Api) 
     assert api.fake.requests == []
 
 
+@pytest.mark.parametrize(
+    "wrong",
+    [f"Bearer {TOKEN}", "null", API_SECRET + "%"],
+    ids=["with its scheme", "too short", "not percent-encoded"],
+)
+def test_a_bearer_that_is_no_bearer_token_is_an_error_and_never_sent(
+    native, api: Api, wrong: str
+) -> None:
+    keys = {"api-key": API_KEY, "api-secret": API_SECRET, "api-url": api.url}
+    result = native({"bearer": wrong, **keys}, action=COMPANION)
+    assert result.rc == 1, result.log
+    (error,) = result.annotations("error")
+    assert error.startswith("bearer is not a bearer token (32 to 1024 characters")
+    assert error.endswith("(${{ steps.token.outputs.bearer }}). Nothing was sent to X.")
+    assert result.annotations("warning") == [] and api.fake.requests == []
+    if len(wrong) >= 8:  # whole, as a token is: a shorter mask would star out common text
+        assert wrong in ghrunner.mask_values(result.log)
+
+
 def test_the_companion_cancelled_while_revoking_says_so_as_the_post_step_does(
     native, api: Api
 ) -> None:

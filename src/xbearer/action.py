@@ -296,6 +296,10 @@ def revoke(
 Hold = Callable[[], AbstractContextManager[None]]
 
 
+class RefusedToken(ActionError):
+    """The token given to revoke is none: an error (the step fails), and never sent."""
+
+
 def run_revocation(
     core: Core, environ: Mapping[str, str], revocation: Callable[[Hold], str | None]
 ) -> int:
@@ -313,6 +317,9 @@ def run_revocation(
             _summary(environ, [done])
     except _Cancelled as exc:
         return _Cancellation.log_and_exit_status(core, exc, "the token was not revoked.")
+    except RefusedToken as exc:
+        core.error(exc.message)
+        return 1
     except ActionError as exc:
         core.warning(f"Could not revoke the bearer token: {exc.message}")
     except Exception as exc:  # noqa: BLE001 - never a traceback: its text may hold secrets

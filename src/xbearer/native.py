@@ -6,7 +6,8 @@ A composite action has no post step, so the native action refuses `invalidate: t
 and its companion revokes instead: the job's last step, run with `if: always()`, given
 the token (`bearer`, or `sealed-bearer` and `passphrase`) and what revokes it. It runs
 the post step's code path (action.mask_inputs, action.run_revocation): a revocation that
-fails is a warning, never a failure.
+fails is a warning, never a failure; only a `bearer` that is no bearer token is an
+error, as it is never sent to X.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import os
 from collections.abc import Mapping
 from typing import Literal
 
-from . import action, config, entry, selection
+from . import action, answers, config, entry, selection
 from .action import Core
 from .app_only import AppOnly
-from .errors import ACTION_TERMS, InputError
+from .errors import ACTION_TERMS, ActionError, InputError
 from .handoff import load_revoker
 from .user_context import ClientRevoker
 
@@ -33,6 +34,11 @@ COMPANION_INPUTS = (
     "timeout",
     "retries",
     "ca-bundle",
+)
+BAD_BEARER = (
+    f"bearer is not a bearer token ({answers.MIN_TOKEN} to {answers.MAX_TOKEN} characters of "
+    "the RFC 6750 alphabet): pass the token step's bearer output "
+    "(${{ steps.token.outputs.bearer }}). Nothing was sent to X."
 )
 REFUSED_INVALIDATE = (
     "invalidate: true needs a post step, which this native (composite) action does not "
@@ -64,7 +70,8 @@ def _invalidate_requested(core: Core) -> bool:
 
 
 def invalidate(core: Core, environ: Mapping[str, str]) -> int:
-    """The companion: revoke the token it is given; warn, never fail."""
+    """The companion: revoke the token it is given; warn, never fail, but for a bearer
+    that is no bearer token (an error: it is never sent)."""
     return action.run_revocation(core, environ, lambda hold: _revocation(core, environ, hold))
 
 
@@ -72,13 +79,18 @@ def _revocation(core: Core, environ: Mapping[str, str], hold: action.Hold) -> st
     """What the companion was given, checked, then revoked; None if it was given none."""
     inputs = action.mask_inputs(core, COMPANION_INPUTS)
     bearer = inputs.get("bearer")
-    action.mask_token(core, bearer)
+    action.mask_token(core, bearer)  # whole, before it is checked
     if not bearer and not inputs.get("sealed-bearer"):
         core.info(
             "Nothing to revoke: bearer and sealed-bearer are empty (the step that gets the "
             "token failed or was skipped, or its output is not passed here)."
         )
         return None
+    if bearer:
+        try:
+            answers.validate_token(bearer)
+        except ActionError:
+            raise action.RefusedToken(BAD_BEARER) from None
     common = config.load(
         inputs,
         invalidate=True,
