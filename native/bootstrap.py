@@ -66,6 +66,8 @@ def install(target: Path) -> None:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f"{target.name}.partial-", dir=target.parent))
+    # -I: no PYTHON* variable, user site-packages or working directory; not -S, as pip
+    # lives in this Python's site-packages (whose .pth files then run: docs/native.md).
     command = [sys.executable, "-I", "-X", "utf8", "-m", "pip", "install"]
     command += ["--require-hashes", "--no-deps", "--only-binary", ":all:", "--no-input"]
     command += ["--disable-pip-version-check", "--no-warn-script-location"]

@@ -3,8 +3,9 @@
 # Windows), with the step to run ("main", or "invalidate" for the companion): find a
 # Python 3.11 or later as each hosted runner provides one (asked with -E -S: fast, and
 # any Python can answer), then hand over to bootstrap.py with it. -I: no PYTHON*
-# variables, user site or script directory on sys.path; -S: no site-packages, so the
-# job's packages cannot reach in; -X utf8: the log and the file commands in UTF-8 on
+# variables, user site or script directory on sys.path; -S: no site-packages (nor
+# their .pth files), so the job's packages cannot reach in (pip, which lives there, runs
+# with -I alone: bootstrap.py); -X utf8: the log and the file commands in UTF-8 on
 # Windows too, whatever its code page; -u: the log in order.
 found=""
 for python in python3 python "py -3"; do

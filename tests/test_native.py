@@ -278,6 +278,37 @@ def test_the_jobs_pythonpath_cannot_reach_into_the_action(native, api: Api, tmp_
     assert "HIJACKED" not in result.log
 
 
+def test_a_cold_install_keeps_the_jobs_pythonpath_and_user_site_out_of_pip(
+    api: Api, wheels: Path, tmp_path: Path
+) -> None:
+    """pip runs with -I: what the job puts on PYTHONPATH or in the user's site-packages
+    (a sitecustomize, a .pth file) never runs in its process, nor in the action's."""
+    ran = tmp_path / "ran"
+    hook = f"open({str(ran)!r}, 'a').write('ran')\n"
+    on_path = tmp_path / "pythonpath"
+    user_site = (
+        tmp_path
+        / "home"
+        / ".local"
+        / "lib"
+        / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+        / "site-packages"
+    )
+    for folder in (on_path, user_site):
+        folder.mkdir(parents=True)
+        (folder / "sitecustomize.py").write_text(hook)
+        (folder / "usercustomize.py").write_text(hook)
+        (folder / "hook.pth").write_text(f"import os; {hook}")
+    env = {
+        **_job_env(wheels, tmp_path / "runner_temp"),
+        "PYTHONPATH": str(on_path),
+        "HOME": str(tmp_path / "home"),
+    }
+    result = ghrunner.run_composite(NATIVE, api.inputs(), env=env)
+    assert result.rc == 0 and result.log.startswith(INSTALLED), result.log
+    assert not ran.exists()
+
+
 def _fake_pythons(folder: Path, versions: dict[str, str]) -> str:
     """A folder of fake interpreters that answer bootstrap.sh's version check as old
     Pythons would (and fail it), for a PATH holding nothing else."""
