@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,11 +49,41 @@ def served(tmp_path: Path) -> Iterator[tuple[dict[str, str], dict[str, str], Pat
     pid = int(started.stdout.split("(process ", 1)[1].split(")", 1)[0])
     try:
         outputs = ghrunner.parse_file_command(files["OUTPUT"].read_text())
-        for name in ("api-secret", "client-secret", "refresh-token", "github-token"):
+        for name in ("api-key", "api-secret", "client-secret", "refresh-token", "github-token"):
             assert f"::add-mask::{outputs[name]}" in started.stdout.splitlines()
         yield outputs, ghrunner.parse_file_command(files["ENV"].read_text()), tmp_path
     finally:
         os.kill(pid, signal.SIGTERM)
+
+
+def test_fakes_that_fail_to_start_say_why_at_once_from_their_log(tmp_path: Path) -> None:
+    """The detached process ends (here: a workspace that does not exist, for the CA): the
+    step fails within seconds, not after the minute it waits, and shows the log's end."""
+    runner_temp = tmp_path / "runner_temp"
+    runner_temp.mkdir()
+    env = {
+        **ghrunner.host_env(),
+        "PYTHONPATH": str(ROOT / "tests"),
+        "GITHUB_WORKSPACE": str(tmp_path / "no such workspace"),
+        "RUNNER_TEMP": str(runner_temp),
+    }
+    started = time.monotonic()
+    failed = subprocess.run(
+        [sys.executable, "-m", "fakes.runner"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert failed.returncode == 1 and time.monotonic() - started < 30, failed.stderr
+    (log,) = runner_temp.glob("xbearer-fakes-*/fakes.log")
+    assert failed.stderr.startswith(
+        f"python -m fakes.runner: the fakes ended (exit 1); the end of their log, {log}:\n"
+    )
+    assert "FileNotFoundError" in failed.stderr and "fakes-ca.pem" in failed.stderr
+    assert not list(runner_temp.glob("xbearer-fakes-*/ready.json"))
 
 
 def test_the_fakes_outlive_their_step_and_serve_an_app_only_run(served) -> None:

@@ -8,7 +8,9 @@
 
 ``python -m fakes.runner`` starts them in a process of its own, which lives until the
 job ends, and sets the step's outputs (the credentials the fakes accept, masked) and
-the job's HTTPS_PROXY and NO_PROXY. Needs scripts/fakes-requirements.txt.
+the job's HTTPS_PROXY and NO_PROXY. That process writes its output to fakes.log in a
+folder of RUNNER_TEMP, whose end the step shows if the fakes end or do not start. Needs
+scripts/fakes-requirements.txt.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import trustme
@@ -33,8 +36,9 @@ from .server import Server
 from .x_oauth2 import CLIENT_ID, CLIENT_SECRET
 
 GITHUB = "api.github.com:443"
-SECRETS = ("api-secret", "client-secret", "refresh-token", "github-token")
+SECRETS = ("api-key", "api-secret", "client-secret", "refresh-token", "github-token")
 READY_WITHIN = 60  # seconds for the fakes' process to start
+LOG_TAIL = 4000  # characters of the fakes' log shown when they do not start
 
 
 def serve(repository: str, ca_path: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -64,21 +68,34 @@ def serve(repository: str, ca_path: Path) -> tuple[dict[str, str], dict[str, str
     return outputs, {"HTTPS_PROXY": proxy, "NO_PROXY": "127.0.0.1,localhost"}
 
 
-def _detached(ready: Path) -> None:
-    """Start the fakes in a process the step's end does not stop; wait until they serve."""
+def _detached(ready: Path, log: Path) -> None:
+    """Start the fakes in a process the step's end does not stop; wait until they serve.
+    Its output goes to `log`, in a folder that outlives this process; when the fakes end
+    or do not start in time, the error holds the log's tail."""
     command = [sys.executable, "-m", "fakes.runner", "--ready", str(ready)]
     # No stream of the step's: the runner reads them to their end, which would be the job's.
     quiet = subprocess.DEVNULL
-    if os.name == "nt":
-        flags = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        subprocess.Popen(command, creationflags=flags, stdin=quiet, stdout=quiet, stderr=quiet)
-    else:
-        subprocess.Popen(command, start_new_session=True, stdin=quiet, stdout=quiet, stderr=quiet)
+    with log.open("wb") as written:
+        if os.name == "nt":
+            flags = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+            detach: dict[str, Any] = {"creationflags": flags}
+        else:
+            detach = {"start_new_session": True}
+        fakes = subprocess.Popen(
+            command, stdin=quiet, stdout=written, stderr=subprocess.STDOUT, **detach
+        )
     deadline = time.monotonic() + READY_WITHIN
     while not ready.exists():
-        if time.monotonic() > deadline:
+        ended = fakes.poll()
+        if ended is not None or time.monotonic() > deadline:
+            why = (
+                f"ended (exit {ended})"
+                if ended is not None
+                else f"did not start in {READY_WITHIN} s"
+            )
+            tail = log.read_text("utf-8", "replace")[-LOG_TAIL:].rstrip()
             raise SystemExit(
-                f"python -m fakes.runner: the fakes did not start in {READY_WITHIN} s."
+                f"python -m fakes.runner: the fakes {why}; the end of their log, {log}:\n{tail}"
             )
         time.sleep(0.1)
 
@@ -98,10 +115,13 @@ def main() -> None:
             time.sleep(3600)
     from actions_toolkit import core
 
-    with tempfile.TemporaryDirectory() as tmp:
-        ready = Path(tmp, "ready.json")
-        _detached(ready)
-        started = json.loads(ready.read_text())
+    # The log outlives this process (the fakes write to it until the job ends): in the
+    # job's RUNNER_TEMP, which the runner empties after the job, else a folder of its own.
+    folder = Path(tempfile.mkdtemp(prefix="xbearer-fakes-", dir=os.environ.get("RUNNER_TEMP")))
+    ready = folder / "ready.json"
+    _detached(ready, folder / "fakes.log")
+    started = json.loads(ready.read_text())
+    ready.unlink()  # the credentials the fakes accept: in the step's outputs, masked
     for name in SECRETS:
         core.set_secret(started["outputs"][name])
     for name, value in started["outputs"].items():
