@@ -30,13 +30,13 @@ the one a job on `@main` builds (its default target).
    rebuild, and time, best of 3
 7. native_warm, native_cold, native_cold_base_cached: the native action (native/: no
    Docker) started as the runner starts its composite step, one token request, side by
-   side in one interleaved run with the Docker action: warm (its packages in the tool
-   cache; median of 15) vs one `docker run` of the built image (the release path, once
-   pulled); cold (an empty tool cache: the locked wheels from PyPI, pip's cache off;
-   median of 5) vs the `@main` path on a fresh runner (the second engine, reset: the
-   Dockerfile built with the base pulled from the loopback registry, then one run), and
-   vs the `@main` build where the base is already there (no layer cache, BuildKit as
-   GitHub's runners build where a client has it, then one run)
+   side in one interleaved run with the Docker action: warm (a later step of the job,
+   its packages already in RUNNER_TEMP; median of 15) vs one `docker run` of the built
+   image (the release path, once pulled); cold (an empty RUNNER_TEMP: the locked wheels
+   from PyPI, pip's cache off; median of 5) vs the `@main` path on a fresh runner (the
+   second engine, reset: the Dockerfile built with the base pulled from the loopback
+   registry, then one run), and vs the `@main` build where the base is already there (no
+   layer cache, BuildKit as GitHub's runners build where a client has it, then one run)
 Prints a table and updates bench/results.json (the README's table comes from it:
 scripts/readme_tables.py). Ratios, not absolute times, are what to compare: this
 machine is shared and noisy.
@@ -427,7 +427,7 @@ def fresh_job(released: Released, context: Path, url: str, buildkit: str | None)
     }
 
 
-def native_step(url: str, tool_cache: Path, env: dict[str, str] | None = None) -> str:
+def native_step(url: str, runner_temp: Path, env: dict[str, str] | None = None) -> str:
     """One token request by the native action as the runner runs its composite step:
     bash with the step's script from native/action.yml, the inputs as its `env:` gives
     them, the file-command files, a Python 3.11+ first on PATH (as a hosted runner's
@@ -443,7 +443,7 @@ def native_step(url: str, tool_cache: Path, env: dict[str, str] | None = None) -
             variables[f"GITHUB_{name}"] = str(Path(files) / name)
         variables.update(
             GITHUB_ACTION_PATH=str(ROOT / "native"),
-            RUNNER_TEMP=str(tool_cache),
+            RUNNER_TEMP=str(runner_temp),
             PATH=f"{python}{os.pathsep}{os.environ['PATH']}",
         )
         done = subprocess.run(
@@ -465,8 +465,8 @@ def native_starts(released: Released | None, context: Path, base: str, url: str)
     buildkit = buildkit_docker()
     cold_env = {"PIP_CONFIG_FILE": os.devnull, "PIP_NO_CACHE_DIR": "1"}  # PyPI, every byte
     with tempfile.TemporaryDirectory() as tmp:
-        warm_cache = Path(tmp, "warm")
-        native_step(url, warm_cache, cold_env)  # the one install the warm starts reuse
+        warm_temp = Path(tmp, "warm")
+        native_step(url, warm_temp, cold_env)  # the job's first step: the later ones reuse it
         caches = iter(range(100))
 
         def cold() -> None:
@@ -490,7 +490,7 @@ def native_starts(released: Released | None, context: Path, base: str, url: str)
         if released is not None:
             heavy["main_fresh"] = main_fresh
         light: dict[str, Callable[[], object]] = {
-            "warm": lambda: native_step(url, warm_cache),
+            "warm": lambda: native_step(url, warm_temp),
             "docker_run": lambda: run_action(OURS, url),
         }
         times: dict[str, list[float]] = {name: [] for name in (*heavy, *light)}
