@@ -1,6 +1,6 @@
 """Benchmark the action's images: what a fresh runner pulls, one run, builds, a fresh job.
 
-Usage: .venv/bin/python bench/run.py [--base IMAGE] [--only NAME ...]
+Usage: PYTHONPATH=tests .venv/bin/python bench/run.py [--base IMAGE] [--only NAME ...]
 (Docker up; see scripts/setup. pull_bytes, pull and fresh_job also need
 ../shared/testbed: a registry on loopback and a second, empty engine.)
 
@@ -28,6 +28,15 @@ the one a job on `@main` builds (its default target).
    builds taking turns, each best of 3
 6. rebuild: after a change to one source file, which steps of the plain image
    rebuild, and time, best of 3
+7. native_warm, native_cold, native_cold_base_cached: the native action (native/: no
+   Docker) started as the runner starts its composite step, one token request, side by
+   side in one interleaved run with the Docker action: warm (its packages in the tool
+   cache; median of 15) vs one `docker run` of the built image (the release path, once
+   pulled); cold (an empty tool cache: the locked wheels from PyPI, pip's cache off;
+   median of 5) vs the `@main` path on a fresh runner (the second engine, reset: the
+   Dockerfile built with the base pulled from the loopback registry, then one run), and
+   vs the `@main` build where the base is already there (no layer cache, BuildKit as
+   GitHub's runners build where a client has it, then one run)
 Prints a table and updates bench/results.json (the README's table comes from it:
 scripts/readme_tables.py). Ratios, not absolute times, are what to compare: this
 machine is shared and noisy.
@@ -49,11 +58,10 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+from fakes import API_KEY, API_SECRET, FakeX, Server
+from testbed import Testbed
 
-from fake_x import API_KEY, API_SECRET, FakeX, Server  # noqa: E402
-from testbed import Testbed  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 OURS, PLAIN = "xbearer:bench", "xbearer-plain:bench"  # the release image; the default
 SLIM_LIKE, ON_SLIM_LIKE = "xbearer-slim-like-base:bench", "xbearer-on-slim-like:bench"
@@ -68,6 +76,9 @@ TARGETS = {
     "cold_build": 1.0,
     "cold_build_buildkit": 1.0,
     "rebuild": 0.2,
+    "native_warm": 1.5,
+    "native_cold": 0.5,
+    "native_cold_base_cached": 0.5,
 }
 # python:3.13.15-slim for linux/amd64, the digest the Dockerfile pins: compressed
 # transfer size per docker-library/repo-info, repos/python/remote/3.13.15-slim.md.
@@ -300,7 +311,7 @@ def rebuild(context: Path, base: str, cold_s: float, buildkit: str | None) -> Ro
     """After a change to one source file, which steps of the plain image rebuild and how
     long, best of 3 (each a new change, so that each rebuilds), with BuildKit if a client
     has it (else the legacy builder), as its cold build is measured."""
-    source = context / "src" / "xbearer" / "cli.py"
+    source = context / "src" / "xbearer" / "cli" / "__init__.py"
     samples = []
     for turn in range(3):
         # A change never built before, or the cache of an earlier run would have it.
@@ -416,6 +427,107 @@ def fresh_job(released: Released, context: Path, url: str, buildkit: str | None)
     }
 
 
+def native_step(url: str, tool_cache: Path, env: dict[str, str] | None = None) -> str:
+    """One token request by the native action as the runner runs its composite step:
+    bash with the step's script from native/action.yml, the inputs as its `env:` gives
+    them, the file-command files, a Python 3.11+ first on PATH (as a hosted runner's
+    python3: the interpreter itself, not a shim); its log."""
+    import yaml
+
+    (step,) = yaml.safe_load((ROOT / "native" / "action.yml").read_text())["runs"]["steps"]
+    python = Path(sys.base_prefix) / "bin"
+    with tempfile.TemporaryDirectory() as files:
+        variables = {**os.environ, **INPUTS, "INPUT_API-URL": url, **(env or {})}
+        for name in ("OUTPUT", "STATE"):
+            (Path(files) / name).touch()
+            variables[f"GITHUB_{name}"] = str(Path(files) / name)
+        variables.update(
+            GITHUB_ACTION_PATH=str(ROOT / "native"),
+            RUNNER_TOOL_CACHE=str(tool_cache),
+            PATH=f"{python}{os.pathsep}{os.environ['PATH']}",
+        )
+        done = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            env=variables,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode or not (Path(files) / "OUTPUT").read_text():
+            raise SystemExit(f"the native action failed:\n{done.stdout}{done.stderr}")
+        return done.stdout
+
+
+def native_starts(released: Released | None, context: Path, base: str, url: str) -> dict[str, Row]:
+    """The native action's start, warm and cold, against the Docker action's release path
+    and its @main build, in one run, interleaved round by round."""
+    build(context, OURS, base, target="release")
+    buildkit = buildkit_docker()
+    cold_env = {"PIP_CONFIG_FILE": os.devnull, "PIP_NO_CACHE_DIR": "1"}  # PyPI, every byte
+    with tempfile.TemporaryDirectory() as tmp:
+        warm_cache = Path(tmp, "warm")
+        native_step(url, warm_cache, cold_env)  # the one install the warm starts reuse
+        caches = iter(range(100))
+
+        def cold() -> None:
+            log = native_step(url, Path(tmp, f"cold-{next(caches)}"), cold_env)
+            assert "Installed the action's" in log, log
+
+        def main_cached_base() -> None:
+            timed_build(context, "xbearer:main-bench", base, buildkit)
+            run_action("xbearer:main-bench", url)
+
+        def main_fresh() -> None:
+            assert released is not None
+            released.testbed.reset_fresh_engine()
+            build(context, "xbearer:fresh", released.base, env=released.fresh, buildkit=buildkit)
+            run_action("xbearer:fresh", url, released.fresh)
+
+        heavy: dict[str, Callable[[], object]] = {
+            "cold": cold,
+            "main_cached_base": main_cached_base,
+        }
+        if released is not None:
+            heavy["main_fresh"] = main_fresh
+        light: dict[str, Callable[[], object]] = {
+            "warm": lambda: native_step(url, warm_cache),
+            "docker_run": lambda: run_action(OURS, url),
+        }
+        times: dict[str, list[float]] = {name: [] for name in (*heavy, *light)}
+        for _ in range(5):  # each round: every heavy sample once, the light ones 3 times
+            for name, samples in (*interleaved(heavy, 1).items(), *interleaved(light, 3).items()):
+                times[name] += samples
+    if released is not None:
+        released.testbed.reset_fresh_engine()
+    median = {name: statistics.median(samples) for name, samples in times.items()}
+    rows = {
+        "native_warm": {"ours_s": median["warm"], "reference_s": median["docker_run"]},
+        "native_cold_base_cached": {
+            "ours_s": median["cold"],
+            "reference_s": median["main_cached_base"],
+        },
+    }
+    if released is not None:
+        rows["native_cold"] = {"ours_s": median["cold"], "reference_s": median["main_fresh"]}
+    else:
+        print("native_cold: not measured: the fresh-runner @main path needs ../shared/testbed")
+    return rows
+
+
+NATIVE_ROWS = {"native_warm", "native_cold", "native_cold_base_cached"}
+
+
+def native_rows(context: Path, base: str, url: str) -> dict[str, Row]:
+    """native_starts, with the fresh runner when ../shared/testbed is there."""
+    if not (ROOT.parent / "shared" / "testbed" / "registry-up").exists():
+        return native_starts(None, context, base, url)
+    released = Released(context, base)
+    try:
+        return native_starts(released, context, base, url)
+    finally:
+        released.testbed.close()  # what it started, it stops
+
+
 def report(results: dict[str, Row]) -> None:
     print(f"{'measure':<20} {'ours':>12} {'reference':>12} {'ratio':>7} {'target':>7}")
     for name, row in results.items():
@@ -470,6 +582,8 @@ def main() -> int:
                     results["fresh_job"] = fresh_job(released, context, url, client)
             finally:
                 released.testbed.close()  # what it started, it stops
+        if NATIVE_ROWS & set(wanted):
+            results.update(native_rows(context, args.base, url))
         builders: dict[str, str | None] = {"cold_build": None} if "cold_build" in wanted else {}
         if "cold_build_buildkit" in wanted and client:
             builders["cold_build_buildkit"] = client

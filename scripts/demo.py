@@ -1,7 +1,8 @@
 """The action end to end, offline: a two-job workflow as GitHub's runner runs and shows it.
 
-Run `scripts/demo` (it checks Docker and Python first). The action's image is built
-from the Dockerfile, the fake X API (tests/fake_x.py) answers on 127.0.0.1, and each
+Run `scripts/demo` (it checks Docker and Python first, and runs this with tests/ as the
+import root of the fakes and the runner emulation). The action's image is built
+from the Dockerfile, the fake X API (tests/fakes) answers on 127.0.0.1, and each
 step runs the way the runner runs it: the action in its container with the runner's
 mounts and variables, a `run:` step as a shell command. Each log is printed as the
 Actions log shows it, masks applied; the file-command files, which only the runner
@@ -15,13 +16,9 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-import ghrunner  # noqa: E402
-from fake_x import API_KEY, API_SECRET, FakeX, Server  # noqa: E402
+import ghrunner
+from fakes import API_KEY, API_SECRET, FakeX, Server
 
 IMAGE = "xbearer:demo"
 PASSPHRASE = "demo passphrase, from a secret"

@@ -91,6 +91,29 @@ MEASURES = {
         "included (a second pass before the source would spare that part, and make the "
         "build less plain). A job on `@main` never rebuilds: it starts with no layer cache.",
     ),
+    "native_warm": (
+        "the native action (no Docker), warm: its packages in the tool cache, one request "
+        "(median of 15)",
+        "one `docker run` of the built image: the release path, once pulled",
+        "the native start is bash, a Python asked its version, then the action's Python "
+        "loading the same modules as in the container, with no container to start.",
+    ),
+    "native_cold": (
+        "the native action, cold: the locked wheels installed from PyPI (no pip cache), "
+        "one request (median of 5)",
+        "the `@main` path on a fresh runner: the base pulled, the Dockerfile built, one run",
+        "the cold start is pip fetching ten index pages and ten wheels from PyPI one after "
+        "another, checking and unpacking them, then the run.",
+    ),
+    "native_cold_base_cached": (
+        "the native action, cold (the same samples)",
+        "the `@main` build where the base is already there: no layer cache, then one run",
+        "that build installs the same wheels from PyPI too (its longest step), so half of it "
+        "leaves the native start less than its own download: the cold start is pip fetching "
+        "ten index pages and ten wheels one after another (here through this machine's "
+        "route to PyPI), checking, unpacking and compiling them. A runner that keeps "
+        "RUNNER_TOOL_CACHE (self-hosted) pays it once; every later job starts warm.",
+    ),
 }
 
 

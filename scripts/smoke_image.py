@@ -1,8 +1,9 @@
 """Run the action's release image through every mode before it is released, on one platform.
 
-`python3 scripts/smoke_image.py IMAGE [--platform linux/arm64]` starts the fake X API
-(tests/fake_x.py) on 127.0.0.1 and runs IMAGE as GitHub's runner runs a Docker
-action (INPUT_* variables, the file-command files and a workspace mounted; see
+`PYTHONPATH=tests python3 scripts/smoke_image.py IMAGE [--platform linux/arm64]` (tests/ is
+the import root of the fakes and the runner emulation, as for the tests) starts the fake X
+API (tests/fakes) on 127.0.0.1 and runs IMAGE as GitHub's runner runs a Docker action
+(INPUT_* variables, the file-command files and a workspace mounted; see
 tests/ghrunner.py), on that platform (another architecture runs under QEMU). An
 IMAGE@sha256:... reference is pulled first, for that platform. Then:
 
@@ -28,10 +29,8 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
 import ghrunner
-from fake_x import API_KEY, API_SECRET, FakeX, Server
+from fakes import API_KEY, API_SECRET, FakeX, Server
 
 PASSPHRASE = "smoke test passphrase"  # the fake's, no secret
 # Generous: on another architecture every instruction runs under QEMU.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import ghrunner
 from conftest import Api
-from fake_x import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, TOKEN
+from fakes import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, TOKEN
 
 PASS = "correct horse battery staple"
 SECRETS = {
@@ -47,18 +47,35 @@ def repo_copy(dest: Path, point_at_image: Callable[[Path], None]) -> Path:
 
 
 def run_act(
-    repo: Path, api: Api, job_image: str, docker_host: str | None = None
+    repo: Path,
+    api: Api,
+    job_image: str,
+    docker_host: str | None = None,
+    *,
+    workflow: str = "tests/workflows/handoff.yml",
+    secrets: dict[str, str] | None = None,
+    variables: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[int, str]:
-    """act push with the hand-off workflow against the fake X API; (exit code, whole log)."""
+    """act push with a workflow (the hand-off's unless told) against the fake X API, with
+    SECRETS and the vars API_URL (plus `secrets`, `variables`, and `env` for every step);
+    (exit code, whole log)."""
     secret_file = repo.parent / "secrets"
-    secret_file.write_text("".join(f"{k}={v}\n" for k, v in SECRETS.items()))
-    env = {**ghrunner.host_env(), **({"DOCKER_HOST": docker_host} if docker_host else {})}
+    given = {**SECRETS, **(secrets or {})}
+    secret_file.write_text("".join(f"{k}={v}\n" for k, v in given.items()))
+    options = [
+        arg
+        for k, v in {"API_URL": api.url, **(variables or {})}.items()
+        for arg in ("--var", f"{k}={v}")
+    ]
+    options += [arg for k, v in (env or {}).items() for arg in ("--env", f"{k}={v}")]
+    process_env = {**ghrunner.host_env(), **({"DOCKER_HOST": docker_host} if docker_host else {})}
     proc = subprocess.run(
         [
             str(Path(sys.executable).parent / "act"),
             "push",
             "-W",
-            "tests/workflows/handoff.yml",
+            workflow,
             "-P",
             f"ubuntu-latest={job_image}",  # the job image: any image with bash and python3
             "--pull=false",  # pull what is missing, nothing else
@@ -66,11 +83,10 @@ def run_act(
             "host",
             "--secret-file",
             str(secret_file),
-            "--var",
-            f"API_URL={api.url}",
+            *options,
         ],
         cwd=repo,
-        env=env,
+        env=process_env,
         capture_output=True,
         text=True,
         timeout=600,

@@ -20,10 +20,8 @@ from xbearer.errors import ACTION_TERMS
 from xbearer.transport import Endpoint
 
 import ghrunner
-from fake_github import FakeGitHub
-from fake_github import Server as GitHubServer
-from fake_x import API_KEY, API_SECRET, FakeX, Server
-from fake_x_oauth2 import CLIENT_ID, CLIENT_SECRET
+from fakes import API_KEY, API_SECRET, CLIENT_ID, CLIENT_SECRET, FakeX, Server
+from fakes.github import FakeGitHub
 from testbed import Testbed
 
 STANDIN = "local/python-standin:3.13"
@@ -96,7 +94,7 @@ class Api:
 class GitHub:
     """A running fake GitHub REST API: its state and base URL."""
 
-    def __init__(self, fake: FakeGitHub, url: str, server: GitHubServer) -> None:
+    def __init__(self, fake: FakeGitHub, url: str, server: Server[FakeGitHub]) -> None:
         self.fake, self.url, self.server = fake, url, server
 
     def env(self) -> dict[str, str]:
@@ -140,7 +138,7 @@ def tls_api(ca: trustme.CA, tmp_path: Path) -> Iterator[Api]:
 
 def _github() -> Iterator[GitHub]:
     fake = FakeGitHub()
-    server = GitHubServer(fake)
+    server = Server(fake)
     url = server.start()
     yield GitHub(fake, url, server)
     server.shutdown()

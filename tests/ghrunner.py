@@ -2,6 +2,8 @@
 
 - `run()` starts the entry point (a local subprocess, or the built image with the
   runner's mounts and variables), with INPUT_* variables and file-command files;
+  `run_composite()` runs a composite action's steps (the native action's) as the
+  runner does: its inputs' expressions evaluated, each step a bash script;
   `run_in_process()` calls the main step's function here with the same variables and
   files, for the cases that differ only in an input's value (no process start).
 - `parse_file_command()` reads GITHUB_OUTPUT/ENV/STATE with the runner's rules.
@@ -16,9 +18,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
-import io
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,7 +28,6 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from unittest import mock
 from urllib.parse import quote, quote_plus, unquote
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,8 @@ SECRET_INPUTS = (
     "github-token",
 )
 _COMMAND = re.compile(r"::([A-Za-z-]+)(?: [^:]*)?::(.*)")
+_EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+BASH = shutil.which("bash") or "/bin/bash"  # found before a test narrows PATH
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Run:
     log: str
     files: dict[str, str]
     inputs: dict[str, str]
+    action_outputs: dict[str, str] | None = None  # a composite action's, as it declares them
 
     @property
     def outputs(self) -> dict[str, str]:
@@ -149,60 +153,161 @@ def run(
             cmd = [sys.executable, str(ROOT / "src" / "bin" / ("post" if post else "main"))]
             child_env = {**host_env(), "PYTHONPATH": str(ROOT / "src"), **variables}
             cwd = ws
-        with subprocess.Popen(
-            cmd, env=child_env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        ) as proc:
-            try:
-                if during is not None:
-                    during(proc)
-                stdout, _ = proc.communicate(timeout=timeout)
-            except BaseException:
-                proc.kill()
-                raise
+        rc, stdout = _started(cmd, child_env, cwd, during, timeout)
         files = {
             k: (commands_dir / n).read_text() if (commands_dir / n).exists() else ""
             for k, n in names.items()
         }
-    return Run(proc.returncode, stdout.decode("utf-8", "replace"), files, dict(inputs))
+    return Run(rc, stdout.decode("utf-8", "replace"), files, dict(inputs))
+
+
+def _started(
+    command: Sequence[str],
+    env: Mapping[str, str],
+    cwd: str | Path,
+    during: Callable[[subprocess.Popen[bytes]], None] | None,
+    timeout: float,
+) -> tuple[int, bytes]:
+    """Run a step's process to its end, stdout and stderr in one stream, as the runner
+    reads them; `during` is called with it first. Its exit status and output."""
+    with subprocess.Popen(
+        command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    ) as proc:
+        try:
+            if during is not None:
+                during(proc)
+            stdout, _ = proc.communicate(timeout=timeout)
+        except BaseException:
+            proc.kill()
+            raise
+    return proc.returncode, stdout
+
+
+def run_composite(
+    action: Path,
+    inputs: Mapping[str, str],
+    *,
+    env: Mapping[str, str] | None = None,
+    workspace: Path | None = None,
+    timeout: float = 120,
+    during: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> Run:
+    """Run the composite action in the folder `action` as GitHub's runner does: the
+    inputs context (action.yml's defaults, then `inputs`), each step's `env` and `run`
+    with their expressions evaluated (only those the emulator knows: an unknown one fails
+    the test), run as `bash --noprofile --norc -eo pipefail SCRIPT` with fresh file-command
+    files, GITHUB_ACTION_PATH and a RUNNER_TEMP; GITHUB_ENV carried to later steps; the
+    first failing step ends the run. The Run's files are its last step's, and
+    `action_outputs` the action's outputs, evaluated from what its steps output. `env`
+    (the job's variables: PATH, RUNNER_TOOL_CACHE...) comes before the step's own."""
+    import yaml  # here: scripts/demo and smoke_image use this module on the stdlib alone
+
+    metadata = yaml.safe_load((action / "action.yml").read_text())
+    assert metadata["runs"]["using"] == "composite", action
+    declared = metadata.get("inputs", {})
+    assert set(inputs) <= set(declared), (
+        f"inputs {action} does not declare: {set(inputs) - set(declared)}"
+    )
+    context = {name: str(spec.get("default", "")) for name, spec in declared.items()}
+    context.update(inputs)
+    outputs_of: dict[str, dict[str, str]] = {}
+
+    def value(expression: str) -> str:
+        kind, _, rest = expression.partition(".")
+        if kind == "inputs" and rest in context:
+            return context[rest]
+        if expression == "github.action_path":
+            return str(action)
+        if kind == "steps" and rest.count(".") == 2 and rest.split(".")[1] == "outputs":
+            step, _, name = rest.partition(".outputs.")
+            return outputs_of.get(step, {}).get(name, "")
+        raise AssertionError(f"the runner emulation cannot evaluate ${{{{ {expression} }}}}")
+
+    def evaluate(text: str) -> str:
+        return _EXPRESSION.sub(lambda m: value(m.group(1)), str(text))
+
+    logs: list[bytes] = []
+    job_env: dict[str, str] = {}
+    files: dict[str, str] = {}
+    rc = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        runner_temp = Path(tmp, "runner_temp")
+        runner_temp.mkdir()
+        for number, step in enumerate(metadata["runs"]["steps"]):
+            assert set(step) <= {"id", "name", "shell", "env", "run"}, step
+            assert step["shell"] == "bash", step
+            commands_dir = Path(tmp, f"step{number}")
+            commands_dir.mkdir()
+            paths = {kind: commands_dir / f"{kind.lower()}_file" for kind in FILE_COMMANDS}
+            for path in paths.values():
+                path.touch()
+            script = commands_dir / "script.sh"
+            script.write_text(evaluate(step["run"]))
+            variables = {
+                **host_env(),
+                "GITHUB_ACTIONS": "true",
+                "CI": "true",
+                "RUNNER_OS": "Linux",
+                "RUNNER_TEMP": str(runner_temp),
+                **(env or {}),
+                **job_env,
+                **{name: evaluate(v) for name, v in step.get("env", {}).items()},
+                **{f"GITHUB_{kind}": str(path) for kind, path in paths.items()},
+                "GITHUB_ACTION_PATH": str(action),
+                "GITHUB_WORKSPACE": str(workspace or ROOT),
+            }
+            command = [BASH, "--noprofile", "--norc", "-eo", "pipefail", str(script)]
+            rc, stdout = _started(command, variables, workspace or ROOT, during, timeout)
+            logs.append(stdout)
+            files = {kind: path.read_text() for kind, path in paths.items()}
+            if "id" in step:
+                outputs_of[step["id"]] = parse_file_command(files["OUTPUT"])
+            job_env.update(parse_file_command(files["ENV"]))
+            if rc:
+                break
+    declared_outputs = metadata.get("outputs", {})
+    action_outputs = {name: evaluate(spec["value"]) for name, spec in declared_outputs.items()}
+    log = b"".join(logs).decode("utf-8", "replace")
+    return Run(rc, log, files, dict(inputs), action_outputs)
 
 
 def run_in_process(
     inputs: Mapping[str, str],
     *,
+    post: bool = False,
+    state: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
     workspace: Path | None = None,
 ) -> Run:
-    """The main step's `main()` in this process, as `run()` would start it: the same
-    variables and file-command files, the workspace as working directory, its output
-    through a strict UTF-8 stream (a character that cannot be written fails the test).
-    The signal handlers the step installs are put back afterwards."""
-    from xbearer import action  # here: scripts/demo uses this module without src on its path
+    """The main (or post) step's function in this process, given a recording core and
+    the variables `run()` would set as its environment, with the workspace as working
+    directory. The job summary is not written (the toolkit writes it where the process's
+    environment says: `run()` covers it). The signal handlers the step installs are put
+    back afterwards."""
+    # Here: scripts/demo and smoke_image use this module with the standard library alone.
+    from recording_core import RecordingCore
 
-    with tempfile.TemporaryDirectory() as tmp:
-        files = {kind: Path(tmp, f"{kind.lower()}_file") for kind in FILE_COMMANDS}
-        for path in files.values():
-            path.touch()
-        ws = workspace or ROOT
-        variables = {**host_env(), **{f"INPUT_{k.upper()}": v for k, v in inputs.items()}}
-        variables.update(env or {})
-        variables.update({f"GITHUB_{k}": str(p) for k, p in files.items()})
-        variables.update(GITHUB_WORKSPACE=str(ws))
-        raw = io.BytesIO()
-        out = io.TextIOWrapper(raw, encoding="utf-8", errors="strict", write_through=True)
-        handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            with (
-                mock.patch.dict(os.environ, variables, clear=True),
-                contextlib.chdir(ws),
-                contextlib.redirect_stdout(out),
-                contextlib.redirect_stderr(out),
-            ):
-                rc = action.main()
-        finally:
-            for signum, handler in handlers.items():
-                signal.signal(signum, handler)
-        written = {kind: path.read_text() for kind, path in files.items()}
-    return Run(rc, raw.getvalue().decode(), written, dict(inputs))
+    from xbearer import action
+
+    ws = workspace or ROOT
+    core = RecordingCore(inputs, state or {}, FILE_COMMANDS)
+    environ = {
+        **host_env(),
+        **(env or {}),
+        **{f"GITHUB_{kind}": f"recorded-{kind.lower()}" for kind in ("OUTPUT", "ENV", "STATE")},
+        "GITHUB_WORKSPACE": str(ws),
+    }
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with contextlib.chdir(ws):
+            rc = (action.post if post else action.main)(core, environ)
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    files = {kind: "".join(f"{text}\n" for text in texts) for kind, texts in core.files.items()}
+    log = "".join(f"{line}\n" for line in core.log)
+    log.encode("utf-8")  # strict, as the runner's pipe: a character it cannot carry fails
+    return Run(rc, log, files, dict(inputs))
 
 
 def host_env() -> dict[str, str]:

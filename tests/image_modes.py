@@ -22,8 +22,8 @@ import trustme
 
 import ghrunner
 from conftest import Api, GitHub, _github, _serve
-from fake_x import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, TOKEN
-from proxy import ConnectProxy
+from fakes import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, TOKEN
+from fakes.proxy import ConnectProxy
 
 PASS = "correct horse battery staple"
 PYTHON = "/usr/local/bin/python"  # the interpreter the entry points name

@@ -14,7 +14,7 @@ from xbearer.client import Credentials
 
 import ghrunner
 from conftest import Api, _serve
-from fake_x import API_KEY, API_SECRET, TOKEN
+from fakes import API_KEY, API_SECRET, TOKEN
 
 HOSTILE_TOKENS = [
     "AAAA\nBBBB",

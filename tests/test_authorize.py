@@ -17,14 +17,14 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 import pytest
 import requests
 
-from xbearer import authorize, oauth2
+from xbearer import authorize, loopback, oauth2
 from xbearer.errors import CLI_TERMS
 from xbearer.transport import Endpoint
 
 import ghrunner
 from browser import Visit, follow
 from conftest import Api, GitHub
-from fake_x_oauth2 import CLIENT_ID, CLIENT_SECRET, PUBLIC_CLIENT_ID, USER, s256
+from fakes.x_oauth2 import CLIENT_ID, CLIENT_SECRET, PUBLIC_CLIENT_ID, USER, s256
 from ghrunner import ROOT, host_env
 from terminal import Terminal
 
@@ -197,6 +197,24 @@ def test_a_wrong_client_secret_is_named_as_the_variable(api: Api) -> None:
     assert "check --client-id and X_CLIENT_SECRET" in err
     assert "Then run xbearer authorize again." in err
     assert "not-the-secret" not in err
+    _assert_clean(err, api)
+
+
+def test_a_code_a_spec_compliant_server_calls_invalid_grant_is_said_used_or_expired(
+    api: Api,
+) -> None:
+    api.fake.oauth2.rfc_errors = True  # invalid_grant, where X says invalid_request in words
+    api.fake.oauth2.code_lifetime = 0  # expired before the exchange
+    run = Run(api, "--no-browser")
+    follow(run.url())
+    rc, out, err = run.finish()
+    assert rc == 1 and out == ""
+    assert (
+        "xbearer: error: X did not exchange the authorization code: HTTP 400: invalid_grant: "
+        "The authorization code is invalid or expired. — the authorization code was used "
+        "already or expired (X's live 30 seconds), or it was given for another client, "
+        "callback URL or code verifier. Then run xbearer authorize again."
+    ) in err
     _assert_clean(err, api)
 
 
@@ -395,8 +413,8 @@ def test_other_paths_are_not_the_callback(api: Api) -> None:
 def test_a_browser_gone_mid_answer_is_no_traceback(capsys: pytest.CaptureFixture[str]) -> None:
     # socketserver prints a traceback for a request that failed (a broken pipe when the
     # browser closes the tab before the page is written); the callback's server does not.
-    callbacks = authorize.Callbacks(None, "state", "http://127.0.0.1:8788/callback")
-    server = authorize._Server(0, callbacks)
+    callbacks = loopback.Callbacks(None, "state", "http://127.0.0.1:8788/callback")
+    server = loopback.listen(0, callbacks)
     try:
         try:
             raise BrokenPipeError(32, "Broken pipe")

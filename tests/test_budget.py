@@ -20,7 +20,7 @@ from xbearer.errors import ActionError
 
 import ghrunner
 from conftest import BASE, Api, endpoint
-from fake_x import API_KEY, API_SECRET
+from fakes import API_KEY, API_SECRET
 
 CREDS = Credentials(API_KEY, API_SECRET)
 

@@ -22,8 +22,8 @@ from xbearer.transport import USER_AGENT
 
 from browser import follow
 from conftest import Api, GitHub
-from fake_x import API_KEY, API_SECRET, TOKEN
-from fake_x_oauth2 import CLIENT_ID, CLIENT_SECRET
+from fakes import API_KEY, API_SECRET, TOKEN
+from fakes.x_oauth2 import CLIENT_ID, CLIENT_SECRET
 from ghrunner import ROOT, host_env
 from terminal import Terminal
 
@@ -267,8 +267,8 @@ def test_pip_install_brings_what_the_commands_need_and_nothing_of_the_actions_gl
     ("step", "needed"),
     [
         ("pass", set()),
-        ("xbearer.cli._parser(); xbearer.cli._unseal_parser()", set()),
-        ("xbearer.cli._authorize_parser()", {"oauthlib"}),
+        ("from xbearer.cli import bearer, unseal; bearer.parser(); unseal.parser()", set()),
+        ("from xbearer.cli import authorize; authorize.parser()", {"oauthlib"}),
         ("import xbearer.sealing", {"nacl"}),
     ],
     ids=["import", "token and unseal parsers", "authorize parser", "unsealing"],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import ghrunner
 from conftest import Api, GitHub
-from fake_x import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, TOKEN
+from fakes import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, TOKEN
 
 PASS = "correct horse battery staple"
 

@@ -9,16 +9,16 @@ from urllib.parse import unquote
 
 import ghrunner
 from conftest import BASE
-from fake_x import API_KEY, API_SECRET, TOKEN
+from fakes import API_KEY, API_SECRET, TOKEN
 from ghrunner import ROOT, host_env
 
 
 def test_the_demo_shows_masked_logs_the_hand_off_and_the_revocation(image: str) -> None:
-    # -S: no site-packages, so the demo runs on the standard library alone (it installs
-    # nothing); -I: as scripts/demo runs it.
+    # As scripts/demo runs it: -S, no site-packages, so the demo runs on the standard
+    # library alone (it installs nothing) and tests/, the fakes' import root.
     proc = subprocess.run(
-        [sys.executable, "-I", "-S", str(ROOT / "scripts" / "demo.py"), BASE],
-        env=host_env(),
+        [sys.executable, "-S", str(ROOT / "scripts" / "demo.py"), BASE],
+        env={**host_env(), "PYTHONPATH": str(ROOT / "tests")},
         capture_output=True,
         text=True,
         timeout=300,

@@ -161,7 +161,7 @@ def _section(text: str, heading: str) -> str:
 def test_the_account_section_is_a_checklist_that_needs_no_other_page() -> None:
     """Every setting a person must choose, the install line where it is first used, the
     GitHub token's needs over time, concurrency in plain words; no "as above"."""
-    from xbearer.authorize import CALLBACK, DEFAULT_PORT
+    from xbearer.loopback import CALLBACK, DEFAULT_PORT
 
     account = _section(README, "### Post as an account")
     for needed in (
@@ -204,21 +204,6 @@ def test_descriptions_separate_with_a_colon_not_a_dash() -> None:
     assert dashed == []
 
 
-def test_the_test_command_says_what_it_does_before_each_long_part() -> None:
-    """Installing the tools and the suite take minutes: each is announced, with how long."""
-    lines = (ROOT / "scripts" / "test").read_text().splitlines()
-    setup = next(i for i, line in enumerate(lines) if line.startswith("BASE=$(scripts/setup"))
-    suite = next(i for i, line in enumerate(lines) if "-m pytest" in line)
-    assert any("echo" in line and "minute" in line for line in lines[:setup])
-    assert any("echo" in line and "minutes" in line for line in lines[setup:suite])
-
-
-def test_action_yml_names_a_real_author() -> None:
-    # Not a placeholder or a repository slug: the project's name.
-    assert ACTION["author"] == "The xbearer project"
-    assert "xbearer" in (ROOT / "pyproject.toml").read_text()
-
-
 def test_pre_commit_runs_every_linter_of_scripts_test() -> None:
     script = (ROOT / "scripts" / "test").read_text()
     lint = script[script.index('echo "== lint"') : script.index('echo "== tests')]
@@ -246,7 +231,7 @@ def test_dependabot_groups_every_ecosystems_updates() -> None:
 def test_the_readme_states_the_budget_with_the_wait_each_retry_may_add() -> None:
     """The README's budget (twice: the Time bullet, the timeout input) is the one the
     transport enforces and its message states, from one constant."""
-    from xbearer.transport import WAIT_PER_RETRY
+    from xbearer.retry import WAIT_PER_RETRY
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     stated = f"(retries + 1) × timeout + {WAIT_PER_RETRY:g} s per retry"

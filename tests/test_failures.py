@@ -7,14 +7,14 @@ from dataclasses import replace
 
 import pytest
 
-from xbearer import transport
+from xbearer import retry
 from xbearer.client import Credentials, request_token
 from xbearer.errors import CLI_TERMS
-from xbearer.failures import Cause, Fault, describe, retrying, short
+from xbearer.failures import Cause, Fault, MaybeArrived, NotSent, describe, retrying, short
 from xbearer.transport import Endpoint, TransportError
 
 from conftest import Api, endpoint
-from fake_x import API_KEY, API_SECRET
+from fakes import API_KEY, API_SECRET
 
 CREDS = Credentials(API_KEY, API_SECRET)
 
@@ -29,28 +29,29 @@ def test_a_refused_connection_is_raised_as_its_facts(api: Api) -> None:
     api.server.shutdown()
     api.server.server_close()
     error = _failure(endpoint(api.url))
-    assert (error.fault.cause, error.fault.attempts, error.arrived) == (Cause.UNREACHABLE, 1, False)
+    assert (error.fault.cause, error.fault.attempts) == (Cause.UNREACHABLE, 1)
+    assert isinstance(error, NotSent)
     assert error.fault.reason == "Connection refused"
     assert error.message.startswith("Could not connect to 127.0.0.1:")
 
 
 def test_tls_to_a_plain_http_server_is_a_handshake_failure_before_sending(api: Api) -> None:
     error = _failure(endpoint(api.url.replace("http://", "https://")))
-    assert (error.fault.cause, error.arrived) == (Cause.TLS, False)
+    assert error.fault.cause is Cause.TLS and isinstance(error, NotSent)
     assert error.message.startswith(f"TLS handshake with {api.host} failed (")
     assert not api.fake.requests
 
 
 def test_an_untrusted_certificate_is_raised_with_the_verify_message(tls_api: Api) -> None:
     error = _failure(endpoint(tls_api.url))  # the system's CAs do not trust the test CA
-    assert (error.fault.cause, error.arrived) == (Cause.UNTRUSTED, False)
+    assert error.fault.cause is Cause.UNTRUSTED and isinstance(error, NotSent)
     assert "certificate" in error.fault.detail
 
 
 def test_a_silent_server_after_the_request_is_raised_as_arrived(api: Api) -> None:
     api.fake.faults = ["slow:2"] * 2  # retries=1: a budget (21 s) well past both timeouts
     error = _failure(endpoint(api.url, timeout=0.5, retries=1))
-    assert (error.fault.cause, error.arrived) == (Cause.SILENT, True)
+    assert error.fault.cause is Cause.SILENT and isinstance(error, MaybeArrived)
     assert (
         error.message
         == f"{api.host} sent nothing for 0.5 s (2 attempts): raise timeout or re-run the job later."
@@ -65,10 +66,10 @@ def test_a_handshake_failure_through_the_cli_names_the_cli_setting(api: Api) -> 
 def test_the_budget_message_gives_the_wait_per_retry_it_was_computed_with(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(transport, "WAIT_PER_RETRY", 0.5)
+    monkeypatch.setattr(retry, "WAIT_PER_RETRY", 0.5)
     api.fake.faults = ["trickle:0.2"] * 2  # bytes in time, never the whole answer
     error = _failure(endpoint(api.url, timeout=0.5, retries=1))
-    assert error.fault.cause is Cause.OVER_BUDGET and error.arrived
+    assert error.fault.cause is Cause.OVER_BUDGET and isinstance(error, MaybeArrived)
     assert error.message == (
         f"No complete answer from {api.host} within the time budget of 1.5 s "
         "((retries + 1) × timeout + 0.5 s per retry): re-run the job later."

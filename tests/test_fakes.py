@@ -22,8 +22,8 @@ from xbearer.answers import validate_token
 import browser
 import ghrunner
 from conftest import Api, GitHub
-from fake_x import TOKEN
-from fake_x_oauth2 import (
+from fakes import API_KEY, API_SECRET, TOKEN
+from fakes.x_oauth2 import (
     CLIENT_ID,
     CLIENT_SECRET,
     INVALID_CODE,
@@ -36,6 +36,7 @@ from fake_x_oauth2 import (
 )
 
 BASIC = (CLIENT_ID, CLIENT_SECRET)
+APP = (API_KEY, API_SECRET)
 B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750
 
 
@@ -662,6 +663,49 @@ def test_two_runs_through_the_doubles(api: Api, github: GitHub) -> None:
         assert me.status_code == 200
     assert len(github.fake.history("X_REFRESH_TOKEN")) == 3
     assert api.fake.oauth2.valid_refresh_tokens() == [github.fake.secret("X_REFRESH_TOKEN")]
+
+
+# -- one fault vocabulary: every fake, every queue ------------------------------------------------
+def _queues(api: Api, github: GitHub) -> dict[str, Callable[[str], requests.Response]]:
+    """For each queue of each fake: queue one fault, then send that queue's request."""
+    writer = github.fake.add_token("write")
+    value = api.fake.oauth2.issue_refresh_token()
+
+    def app_only(fault: str) -> requests.Response:
+        api.fake.faults = [fault]
+        form = {"grant_type": "client_credentials"}
+        return requests.post(f"{api.url}/oauth2/token", data=form, auth=APP, timeout=5)
+
+    def user_context(fault: str) -> requests.Response:
+        api.fake.oauth2.faults = [fault]
+        return refresh(api, value)
+
+    def github_put(fault: str) -> requests.Response:
+        body = seal(github, writer, "value")
+        github.fake.faults["put"] = [fault]
+        return put(github, writer, "NAME", body)
+
+    return {"X app-only": app_only, "X user context": user_context, "GitHub": github_put}
+
+
+@pytest.mark.parametrize("queue", ["X app-only", "X user context", "GitHub"])
+def test_every_fake_acts_out_the_same_faults_in_its_own_words(
+    api: Api, github: GitHub, queue: str
+) -> None:
+    send = _queues(api, github)[queue]
+    limited = send("retry-after:2")
+    assert (limited.status_code, limited.headers["Retry-After"]) == (429, "2")
+    until = send("reset-at:5")
+    assert until.status_code == 429 and "Retry-After" not in until.headers
+    reset = {k: v for k, v in until.headers.items() if k.lower().endswith("-reset")}
+    assert reset and all(int(v) > 0 for v in reset.values()), until.headers
+    proxy = send("html:502")
+    assert proxy.status_code == 502 and proxy.headers["Content-Type"] == "text/html"
+    refused = send("status:503")
+    assert refused.status_code == 503 and refused.json()  # the service's own error document
+    assert send("lost-answer:504").status_code == 504
+    with pytest.raises(requests.ConnectionError):
+        send("reset")
 
 
 # -- the simulated browser ----------------------------------------------------------------------

@@ -12,7 +12,7 @@ import trustme
 
 import ghrunner
 from conftest import Api, GitHub, _serve
-from fake_x import TOKEN
+from fakes import TOKEN
 
 # (fault queue, retries, expected attempts)
 TRANSIENT = [
@@ -311,7 +311,7 @@ def test_a_refresh_whose_tls_handshake_was_cut_is_retried(
     tls_api: Api, github: GitHub, tmp_path: Path, proxied: bool
 ) -> None:
     # A refresh is never sent twice, but a cut handshake sent nothing: it goes again.
-    from proxy import ConnectProxy
+    from fakes.proxy import ConnectProxy
 
     tls_api.fake.connection_faults = ["tls-eof"]
     inputs = tls_api.user_inputs(github, ca_bundle="ca.pem", retries="1")

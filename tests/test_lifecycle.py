@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -11,7 +12,7 @@ import requests
 
 import ghrunner
 from conftest import Api
-from fake_x import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, TOKEN
+from fakes import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, API_KEY, API_SECRET, TOKEN
 
 PASS = "correct horse battery staple"
 
@@ -199,7 +200,7 @@ def test_a_retried_revocation_is_signed_afresh(run, api: Api) -> None:
 def test_a_revocation_whose_answer_was_lost_is_not_a_false_warning(run, api: Api) -> None:
     inputs = api.inputs(invalidate="true", **{k.replace("-", "_"): v for k, v in OAUTH1.items()})
     state = run(inputs).state
-    api.fake.revoke_faults = ["lost-answer"]  # X revoked it, then answered 503
+    api.fake.revoke_faults = ["lost-answer"]  # X revoked it, then the connection reset
     post = run(inputs, post=True, state=state)
     assert post.rc == 0 and post.annotations("warning") == [], post.log
     assert "Revoked the bearer token" in post.log and "answer was lost" in post.log
@@ -250,7 +251,7 @@ def test_a_later_steps_proxy_and_ca_cannot_steer_the_revocation(tls_api: Api, tm
     # step would send the app's key and secret through a proxy that trusts its own CA.
     import trustme
 
-    from proxy import ConnectProxy
+    from fakes.proxy import ConnectProxy
 
     trustme.CA().cert_pem.write_to_path(str(tmp_path / "proxy-ca.pem"))
     inputs = tls_api.inputs(invalidate="true")
@@ -289,7 +290,7 @@ def test_a_ca_bundle_rewritten_after_the_main_step_is_not_trusted(tls_api: Api, 
 
 
 def test_the_same_proxy_in_both_steps_revokes_through_it(tls_api: Api, tmp_path) -> None:
-    from proxy import ConnectProxy
+    from fakes.proxy import ConnectProxy
 
     inputs = tls_api.inputs(invalidate="true", ca_bundle="ca.pem")
     with ConnectProxy() as proxy:
@@ -332,3 +333,18 @@ def test_revocation_succeeds_only_with_xs_documented_answer(run, api: Api, answe
     (warning,) = post.annotations("warning")
     assert "answered HTTP 200 without X's confirmation" in warning
     assert "the token may still be live" in warning
+
+
+def test_the_steps_take_their_core_and_environment_and_touch_no_global(api) -> None:
+    """main and post read and write only through the core and the mapping they are
+    given: the process's environment is left as it was."""
+    before = dict(os.environ)
+    main = ghrunner.run_in_process({**api.inputs(), "invalidate": "true"})
+    assert main.rc == 0, main.log
+    assert main.log.splitlines()[-1].startswith("Obtained a bearer token from ")
+    post = ghrunner.run_in_process(
+        {**api.inputs(), "invalidate": "true"}, post=True, state=main.state
+    )
+    assert post.rc == 0, post.log
+    assert "Revoked the bearer token" in post.log and api.fake.revoked == {main.outputs["bearer"]}
+    assert dict(os.environ) == before

@@ -2,8 +2,8 @@
 cancellation, X's or GitHub's odd answers, a later step steering the post step, secrets
 echoed back, a budget stretched. Each docstring says what happens without the safeguard.
 
-Everything runs over loopback against the fakes (tests/fake_x.py with its OAuth 2.0
-side, tests/fake_github.py); every run is leak-scanned (the `run` fixture, or `_scanned`).
+Everything runs over loopback against the fakes (tests/fakes: X with its OAuth 2.0
+side, GitHub); every run is leak-scanned (the `run` fixture, or `_scanned`).
 Where a case needs X or GitHub to answer as the fakes do not by themselves, the
 fake's handler is wrapped for the one test (monkeypatch), in the test's own process.
 """
@@ -27,11 +27,10 @@ import requests
 
 from xbearer.sealing import seal, unseal
 
-import fake_x_oauth2
 import ghrunner
 from conftest import Api, GitHub
-from fake_x import ACCESS_TOKEN, ACCESS_TOKEN_SECRET
-from fake_x_oauth2 import CLIENT_ID, Token
+from fakes import ACCESS_TOKEN, ACCESS_TOKEN_SECRET, x, x_oauth2
+from fakes.x_oauth2 import CLIENT_ID, Token
 
 PASS = "correct horse battery staple"
 NAME = "X_REFRESH_TOKEN"
@@ -39,20 +38,20 @@ NAME = "X_REFRESH_TOKEN"
 
 def _wrap_exchange(
     monkeypatch: pytest.MonkeyPatch,
-    change: Callable[[fake_x_oauth2.OAuth2, int, dict[str, Any]], tuple[int, dict[str, Any]]],
+    change: Callable[[x_oauth2.OAuth2, int, dict[str, Any]], tuple[int, dict[str, Any]]],
 ) -> None:
     """X's token endpoint answers as usual (rotating the refresh token), then `change`
     rewrites the answer that goes on the wire."""
-    original = fake_x_oauth2._exchange
+    original = x_oauth2._exchange
 
-    def exchange(oauth2: fake_x_oauth2.OAuth2, seen: Any) -> tuple[int, dict[str, Any]]:
+    def exchange(oauth2: x_oauth2.OAuth2, seen: Any) -> tuple[int, dict[str, Any]]:
         status, body = original(oauth2, seen)
         return change(oauth2, status, body)
 
-    monkeypatch.setattr(fake_x_oauth2, "_exchange", exchange)
+    monkeypatch.setattr(x_oauth2, "_exchange", exchange)
 
 
-def _rename(oauth2: fake_x_oauth2.OAuth2, old: str, new: str) -> None:
+def _rename(oauth2: x_oauth2.OAuth2, old: str, new: str) -> None:
     """X issued `new` instead of `old` (same kind, client and scopes)."""
     with oauth2.lock:
         token = oauth2.tokens.pop(old)
@@ -185,7 +184,7 @@ def test_a_cancellation_during_the_refresh_waits_for_the_token_to_be_stored(
 
 
 # --- A 200 to a refresh: its new refresh token is kept, even when the rest fails ----------
-def _long_refresh_token(oauth2: fake_x_oauth2.OAuth2, status: int, body: dict[str, Any]):
+def _long_refresh_token(oauth2: x_oauth2.OAuth2, status: int, body: dict[str, Any]):
     if status == 200:
         longer = base64.urlsafe_b64encode(os.urandom(900)).decode().rstrip("=")  # 1200 chars
         _rename(oauth2, body["refresh_token"], longer)
@@ -193,7 +192,7 @@ def _long_refresh_token(oauth2: fake_x_oauth2.OAuth2, status: int, body: dict[st
     return status, body
 
 
-def _odd_access_token(oauth2: fake_x_oauth2.OAuth2, status: int, body: dict[str, Any]):
+def _odd_access_token(oauth2: x_oauth2.OAuth2, status: int, body: dict[str, Any]):
     if status == 200:
         odd = body["access_token"][:20] + ":" + body["access_token"][20:]
         _rename(oauth2, body["access_token"], odd)
@@ -225,11 +224,11 @@ def test_a_200_after_rotation_never_drops_the_new_refresh_token(
     assert rc == (0 if change is _long_refresh_token else 1), _errors(result)
 
 
-def _huge(oauth2: fake_x_oauth2.OAuth2, status: int, body: dict[str, Any]):
+def _huge(oauth2: x_oauth2.OAuth2, status: int, body: dict[str, Any]):
     return status, {**body, "padding": "x" * 70_000}  # more than the 64 KiB read
 
 
-def _wrapped(oauth2: fake_x_oauth2.OAuth2, status: int, body: dict[str, Any]):
+def _wrapped(oauth2: x_oauth2.OAuth2, status: int, body: dict[str, Any]):
     return status, {"data": body}
 
 
@@ -328,21 +327,21 @@ def test_a_gateways_5xx_after_x_rotated_is_not_retried(run, api: Api, github, st
 def test_a_tls_failure_after_the_refresh_was_sent_is_not_called_unused(
     tls_api: Api, github: GitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every TLS error counts as "connecting" (transport._connecting), so when the
-    connection breaks at the TLS layer after the refresh was sent and X rotated (here:
+    """A TLS error once counted as "connecting" whatever its moment, so when the
+    connection broke at the TLS layer after the refresh was sent and X rotated (here:
     bytes that are no TLS record where the answer should be, as a broken middlebox
-    sends), the error says "TLS handshake ... failed ... refresh-token was not used".
-    The next run finds it dead and is told another run used it. The behaviour: "may have
-    reached X". (An SSLEOFError after sending would even be retried: _may_retry
-    allows it whether or not the request is replayable.)"""
+    sends), the error said "TLS handshake ... failed ... refresh-token was not used",
+    and the next run, finding it dead, was told another run used it. The behaviour:
+    "may have reached X" (transport.classify: only a TLS failure while connecting is
+    not `sent`), and no second refresh."""
 
-    def garbled(handler: Any, fault: str, answer: Any) -> None:
+    def garbled(handler: Any, fault: str, *answer: Any) -> None:
         raw = socket.socket(fileno=handler.connection.fileno())  # under the TLS layer
         raw.sendall(b"HTTP/1.1 200 OK\r\n\r\nnot a TLS record")
         raw.detach()
         handler.close_connection = True
 
-    monkeypatch.setattr(fake_x_oauth2, "_after", garbled)
+    monkeypatch.setattr(x.Handler, "answer", garbled)
     inputs = tls_api.user_inputs(github, ca_bundle="ca.pem")
     result = _scanned(ghrunner.run(inputs, workspace=tmp_path, env=github.env()))
     refreshes, rotated = (
@@ -396,7 +395,7 @@ def test_a_sealed_app_only_token_is_not_reported_revoked_by_the_oauth2_client(
         "sealed-bearer": sealed,
         "passphrase": PASS,
         "client-id": CLIENT_ID,
-        "client-secret": fake_x_oauth2.CLIENT_SECRET,
+        "client-secret": x_oauth2.CLIENT_SECRET,
         "invalidate": "true",
         "api-url": api.url,
     }
@@ -427,7 +426,7 @@ def test_with_invalidate_off_a_later_step_cannot_steer_the_post_step(
     describes is bypassed. (A later step can also LD_PRELOAD into the post step, as
     SECURITY.md says; this needs no native code and breaks a documented guarantee.)
     The behaviour: with invalidate off the post step sends nothing."""
-    from proxy import ConnectProxy
+    from fakes.proxy import ConnectProxy
 
     inputs = tls_api.inputs()  # invalidate off: the main step saves no state
     trust = {"REQUESTS_CA_BUNDLE": str(tmp_path / "ca.pem")}
@@ -509,13 +508,13 @@ def test_an_echoed_client_basic_credential_is_never_shown(
     client secret with a Latin-1 letter the credential on the wire is neither masked
     nor redacted, and an error body that echoes the Authorization header shows it in
     the ::error annotation. The behaviour: the credential sent is the one masked."""
-    client_secret = fake_x_oauth2.CLIENT_SECRET[:-2] + "Çn"  # a Latin-1 letter
+    client_secret = x_oauth2.CLIENT_SECRET[:-2] + "Çn"  # a Latin-1 letter
 
     def echo_header(oauth2, seen):
         header = seen.headers.get("Authorization", "")
         return 401, {"error": "unauthorized_client", "error_description": f"bad {header}"}
 
-    monkeypatch.setattr(fake_x_oauth2, "_exchange", echo_header)
+    monkeypatch.setattr(x_oauth2, "_exchange", echo_header)
     result = run(api.user_inputs(github, client_secret=client_secret))
     wire = base64.b64encode(f"{CLIENT_ID}:{client_secret}".encode("latin-1")).decode()
     shown = "\n".join(ghrunner.shown(result.log, result.inputs, trust_runner=False))
@@ -531,7 +530,7 @@ def test_a_client_secret_that_cannot_be_sent_is_an_input_error(
     error says "The refresh may have reached X, which then rotated refresh-token",
     though nothing was sent. The behaviour: an input error before any request (X's client
     IDs and secrets are ASCII: base64url)."""
-    secret = fake_x_oauth2.CLIENT_SECRET[:-2] + "€n"
+    secret = x_oauth2.CLIENT_SECRET[:-2] + "€n"
     result = run(api.user_inputs(github, client_secret=secret))
     sent = len(api.fake.oauth2.token_requests()) + len(github.fake.requests)
     error = _errors(result)

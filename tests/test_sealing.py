@@ -13,7 +13,7 @@ from xbearer import sealing
 from xbearer.sealing import SealError, seal, unseal
 
 import ghrunner
-from fake_x import API_KEY, API_SECRET, TOKEN
+from fakes import API_KEY, API_SECRET, TOKEN
 
 PASS = "correct horse battery staple"
 

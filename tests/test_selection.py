@@ -144,12 +144,6 @@ def test_every_secret_input_of_every_mode_is_masked() -> None:
     assert set(selection.SECRET_INPUTS) == expected
 
 
-def test_every_input_is_read_once() -> None:
-    assert len(selection.INPUTS) == len(set(selection.INPUTS))
-    for mode in selection.MODES:
-        assert set(mode.inputs) <= set(selection.INPUTS)
-
-
 def test_both_basic_credentials_are_derived_secrets_whichever_mode_is_chosen() -> None:
     inputs, _ = _inputs({**KEYS, **CLIENT})
     app = Credentials(KEYS["api-key"], KEYS["api-secret"]).basic
@@ -162,9 +156,13 @@ def test_a_public_client_and_a_lone_key_derive_no_secret() -> None:
     assert selection.derived_secrets(inputs) == []
 
 
-def test_only_the_modes_that_mint_seal() -> None:
-    assert {mode: mode.seals for mode in selection.MODES} == {
-        Handoff: False,
-        UserContext: True,
-        AppOnly: True,
-    }
+def test_a_new_mode_is_chosen_by_its_line_in_choices(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Carrier(AppOnly):
+        kind = "a carrier pigeon's token"
+
+    choices: dict[type[Mode], selection.Test] = {Carrier: lambda i, _: i.any(["api-key"])}
+    monkeypatch.setattr(selection, "CHOICES", {**choices, **selection.CHOICES})
+    monkeypatch.setitem(selection.REFUSED, Carrier, selection.REFUSED[AppOnly])
+    assert selection.select(*_inputs(KEYS)) is Carrier
+    assert selection.select(*_inputs({"refresh-token": "r" * 20})) is UserContext
+    assert isinstance(selection.load(*_inputs(KEYS), {}, ACTION_TERMS), Carrier)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from fake_x import FakeX, Server
+from fakes import FakeX, Server
 from ghrunner import ROOT
 
 SCRIPT = ROOT / "scripts" / "smoke_image.py"
@@ -24,10 +25,12 @@ MODES = [
 
 
 def _smoke(*args: str) -> subprocess.CompletedProcess[str]:
-    # -S -I: no site-packages and no PYTHON* variables, so only the standard library
-    # can be imported, as with the runner's own python3 in the release workflow.
+    # -S: no site-packages, so only the standard library and tests/ (the fakes' import
+    # root, as the release workflow gives it) can be imported, as with the runner's own
+    # python3 in the release workflow.
     return subprocess.run(
-        [sys.executable, "-S", "-I", str(SCRIPT), *args],
+        [sys.executable, "-S", str(SCRIPT), *args],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "tests")},
         capture_output=True,
         text=True,
         timeout=600,

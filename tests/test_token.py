@@ -15,7 +15,7 @@ from xbearer.transport import USER_AGENT
 
 import ghrunner
 from conftest import Api, endpoint
-from fake_x import API_KEY, API_SECRET, TOKEN, FakeX, Server
+from fakes import API_KEY, API_SECRET, TOKEN, FakeX, Server
 
 
 def test_request_matches_the_documented_curl_command(api: Api) -> None:
@@ -165,7 +165,7 @@ def test_a_refusal_read_for_another_caller_gives_only_that_callers_advice(api: A
 
 
 def test_proxy_variables_are_honoured(tls_api: Api, tmp_path: Path) -> None:
-    from proxy import ConnectProxy
+    from fakes.proxy import ConnectProxy
 
     inputs = tls_api.inputs(ca_bundle="ca.pem")
     with ConnectProxy() as proxy:
@@ -180,7 +180,7 @@ def test_proxy_variables_are_honoured(tls_api: Api, tmp_path: Path) -> None:
 
 
 def test_plain_http_to_loopback_never_goes_through_a_proxy(api: Api) -> None:
-    from proxy import ConnectProxy
+    from fakes.proxy import ConnectProxy
 
     with ConnectProxy() as proxy:
         env = {"HTTP_PROXY": proxy.url, "http_proxy": proxy.url, "ALL_PROXY": proxy.url}

@@ -21,7 +21,7 @@ from xbearer.transport import Endpoint
 from xbearer.user_context import UserContext
 
 import ghrunner
-from fake_x_oauth2 import make_token
+from fakes.x_oauth2 import make_token
 from ghrunner import ROOT, host_env
 from terminal import Terminal
 

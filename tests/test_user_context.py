@@ -20,7 +20,7 @@ from xbearer.sealing import unseal
 
 import ghrunner
 from conftest import Api, GitHub, lower_case_sentences
-from fake_x_oauth2 import CLIENT_ID, PUBLIC_CLIENT_ID, TOKEN
+from fakes.x_oauth2 import CLIENT_ID, PUBLIC_CLIENT_ID, TOKEN
 
 PASS = "correct horse battery staple"
 NAME = "X_REFRESH_TOKEN"

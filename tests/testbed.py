@@ -6,6 +6,7 @@ release rehearsal (tests/test_rehearsal.py) and the fresh-job benchmark (bench/r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -13,18 +14,61 @@ import subprocess
 import time
 from pathlib import Path
 
+GRACE = 20.0  # how long a service may take to stop after SIGTERM, as fresh-engine waits
+
+
+def _pid(pid_file: Path) -> int | None:
+    """The process id the file records, if it records one."""
+    try:
+        return int(pid_file.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _running(pid: int) -> bool:
+    """Whether the process runs. One that exited counts as stopped even before its parent
+    reaps it: the services' parent is init, which may reap a zombie seconds later."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
 
 def _alive(pid_file: Path) -> bool:
     """Whether the process whose id the file records is running."""
-    try:
-        os.kill(int(pid_file.read_text()), 0)
-    except (OSError, ValueError):
-        return False
+    pid = _pid(pid_file)
+    return pid is not None and _running(pid)
+
+
+def _signal(pids: list[int], sig: signal.Signals) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
+def _exited(pids: list[int]) -> bool:
+    """Wait until none of the processes runs, GRACE seconds at most; whether none does."""
+    deadline = time.monotonic() + GRACE
+    while any(map(_running, pids)):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
     return True
 
 
+def _stop(pids: list[int]) -> None:
+    """SIGTERM each, and wait until all exited; SIGKILL what still runs after GRACE."""
+    _signal(pids, signal.SIGTERM)
+    if not _exited(pids):
+        _signal(pids, signal.SIGKILL)
+        if not _exited(pids):
+            raise TestbedError(f"processes {pids} did not stop, even killed")
+
+
 class TestbedError(RuntimeError):
-    """A testbed service did not start: the script's own lines, not its daemon's log."""
+    """A testbed service did not start (the script's own lines, not its daemon's log), or
+    did not stop."""
 
     __test__ = False  # not a test class
 
@@ -73,17 +117,16 @@ class Testbed:
 
     def close(self) -> None:
         """Stop the registry and the fresh engine if this testbed started them."""
-        if "fresh engine" in self.started:
-            self._script("fresh-engine", "--stop")
-            self._unmount()
-        if "registry" in self.started:
-            pid = int(self.registry_pid_file.read_text())
-            os.kill(pid, signal.SIGTERM)
-            for _ in range(100):
-                if not _alive(self.registry_pid_file):
-                    break
-                time.sleep(0.1)
+        self._stop_services(self.started)
         self.started = []
+
+    def _stop_services(self, services: list[str]) -> None:
+        """Stop these services at once, each waited for until it exited (about a second:
+        the engine's shutdown), and unmount what a stopped engine left."""
+        files = {"registry": self.registry_pid_file, "fresh engine": self.fresh_pid_file}
+        _stop([pid for name in services if (pid := _pid(files[name])) is not None])
+        if "fresh engine" in services:
+            self._unmount()
 
     def _unmount(self) -> None:
         """What a stopped engine can leave mounted (its network namespace)."""
@@ -99,8 +142,7 @@ class Testbed:
         A stopped engine can leave its network namespace mounted, which `--reset`
         cannot delete ("Device or resource busy"): unmount what it left first.
         """
-        self._script("fresh-engine", "--stop")
-        self._unmount()
+        self._stop_services(["fresh engine"])
         assert self._script("fresh-engine", "--reset") == self.fresh_host
 
     def fresh(self, *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,9 @@
-"""The Actions glue: inputs, masks, outputs, state and annotations via actions-toolkit."""
+"""The Actions glue: inputs, masks, outputs, state and annotations via actions-toolkit.
+
+`main` and `post` are given the toolkit's `core` and the environment (entry.py passes
+the real ones), as create-github-app-token's lib/main.js is: tests pass a recording
+core and a mapping instead of patching globals.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,34 @@ import json
 import os
 import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from types import FrameType
+from typing import Protocol
 
-from actions_toolkit import core
 from actions_toolkit.file_command import issue_file_command
 
 from . import config, masks, selection
 from .errors import ACTION_TERMS, ActionError, InputError
 from .modes import Mode, TokenResult
+from .transport import Endpoint
+
+
+class Core(Protocol):
+    """What the steps use of actions-toolkit's `core` module."""
+
+    def get_input(self, name: str, *, trim_whitespace: bool = True) -> str: ...
+    def get_boolean_input(self, name: str) -> bool: ...
+    def get_state(self, name: str) -> str: ...
+    def set_secret(self, secret: str) -> None: ...
+    def set_output(self, name: str, value: str) -> None: ...
+    def export_variable(self, name: str, val: str) -> None: ...
+    def save_state(self, name: str, value: str) -> None: ...
+    def debug(self, message: str) -> None: ...
+    def info(self, message: str) -> None: ...
+    def warning(self, message: str) -> None: ...
+    def error(self, message: str) -> None: ...
 
 
 class _Cancelled(BaseException):
@@ -57,7 +79,7 @@ class _Cancellation:
             self.holding = False
 
     @staticmethod
-    def log_and_exit_status(exc: _Cancelled, what: str) -> int:
+    def log_and_exit_status(core: Core, exc: _Cancelled, what: str) -> int:
         """Log the cancellation in one line; return the exit status of a process ended by
         that signal."""
         after = f" {exc.after}" if exc.after else ""
@@ -65,19 +87,19 @@ class _Cancellation:
         return 128 + exc.signum
 
 
-def _mask(value: str) -> None:
+def _mask(core: Core, value: str) -> None:
     """Register a secret input with the runner (masks.given)."""
     for part in masks.given(value):
         core.set_secret(part)
 
 
-def _mask_token(token: str) -> None:
+def _mask_token(core: Core, token: str) -> None:
     """Register a token from an answer with the runner: whole values only (masks.answered)."""
     for form in masks.answered(token):
         core.set_secret(form)
 
 
-def _invalidate() -> bool:
+def _invalidate(core: Core) -> bool:
     """The invalidate input: YAML 1.2 core booleans, anything else an input error."""
     if not core.get_input("invalidate"):
         return False
@@ -89,32 +111,32 @@ def _invalidate() -> bool:
         ) from None
 
 
-def _read_mode() -> Mode:
+def _read_mode(core: Core, environ: Mapping[str, str]) -> Mode:
     """Read the inputs, mask the secret ones first, validate them, and pick the mode:
     a later job's (sealed-bearer), user context (refresh-token), or app-only."""
     raw = {name: core.get_input(name, trim_whitespace=False) for name in selection.INPUTS}
     for name in selection.SECRET_INPUTS:
-        _mask(raw[name])
+        _mask(core, raw[name])
     inputs = config.Inputs(raw)
     for secret in selection.derived_secrets(inputs):
-        _mask(secret)
-    workspace = os.environ.get("GITHUB_WORKSPACE") or "."
+        _mask(core, secret)
+    workspace = environ.get("GITHUB_WORKSPACE") or "."
     common = config.load(
-        inputs, invalidate=_invalidate(), workspace=workspace, environ=os.environ, notify=core.info
+        inputs, invalidate=_invalidate(core), workspace=workspace, environ=environ, notify=core.info
     )
     if common.ca and common.ca.source != "ca-bundle":
         core.info(f"Trusting the CA certificates named by {common.ca.source}.")
-    return selection.load(inputs, common, os.environ, ACTION_TERMS)
+    return selection.load(inputs, common, environ, ACTION_TERMS)
 
 
-def _obtain(mode: Mode, cancellation: _Cancellation) -> TokenResult:
+def _obtain(core: Core, mode: Mode, cancellation: _Cancellation) -> TokenResult:
     """The token, masked (both forms) the moment it is known."""
     endpoint = mode.common.endpoint
     core.debug(
         f"Mode: {mode.kind}; X API at {endpoint.api_url} (timeout {endpoint.timeout:g} s, "
         f"retries {endpoint.retries})"
     )
-    obtained = mode.obtain(_mask_token, cancellation.held)
+    obtained = mode.obtain(lambda token: _mask_token(core, token), cancellation.held)
     core.debug(f"Bearer token of {len(obtained.token)} characters; both forms masked.")
     return obtained
 
@@ -162,7 +184,7 @@ class _WriteError(ActionError):
     """Writing the results failed part-way: the message says what was written."""
 
 
-def _write(mode: Mode, obtained: TokenResult) -> None:
+def _write(core: Core, environ: Mapping[str, str], mode: Mode, obtained: TokenResult) -> None:
     """Write outputs, variable, state and summary; a failure says what was written."""
     common, value, done = mode.common, obtained.token, obtained.done
     for warning in obtained.warnings:
@@ -172,11 +194,11 @@ def _write(mode: Mode, obtained: TokenResult) -> None:
         from .sealing import seal
 
         outputs["sealed-bearer"] = seal(value, common.passphrase, obtained.kind)
-        done.append("- Sealed it as sealed-bearer for later jobs.")
+        done.append("Sealed it as sealed-bearer for later jobs.")
     if common.export_env:
-        done.append(f"- Exported it to later steps as {common.export_env}.")
+        done.append(f"Exported it to later steps as {common.export_env}.")
     if common.invalidate:
-        done.append("- It will be revoked at the end of the job.")
+        done.append("It will be revoked at the end of the job.")
     written: list[str] = []
     try:
         for name, output in outputs.items():
@@ -189,24 +211,26 @@ def _write(mode: Mode, obtained: TokenResult) -> None:
             core.save_state("token", value)
             core.save_state("route", json.dumps(_route(common)))
             written.append("state for the post step")
-        _summary(done)
+        _summary(environ, done)
     except Exception as exc:  # noqa: BLE001 - the toolkit raises bare Exception; text unused
         raise _WriteError(
             f"Could not write the step's results ({type(exc).__name__}: a file command "
             f"file is missing or unwritable). Written before the failure: "
             f"{', '.join(written) or 'nothing'}."
         ) from None
-    core.info(" ".join(line[2:] for line in done) + " Outputs: " + ", ".join(outputs) + ".")
+    core.info(" ".join(done) + " Outputs: " + ", ".join(outputs) + ".")
 
 
-def _summary(lines: list[str]) -> None:
-    if os.environ.get("GITHUB_STEP_SUMMARY"):
-        issue_file_command("STEP_SUMMARY", "### X bearer token\n\n" + "\n".join(lines) + "\n")
+def _summary(environ: Mapping[str, str], done: list[str]) -> None:
+    """The job summary: a heading and what was done, one sentence a bullet."""
+    if environ.get("GITHUB_STEP_SUMMARY"):
+        bullets = "".join(f"- {sentence}\n" for sentence in done)
+        issue_file_command("STEP_SUMMARY", f"### X bearer token\n\n{bullets}")
 
 
-def main() -> int:
+def main(core: Core, environ: Mapping[str, str]) -> int:
     """The main step: obtain or unseal the token and set the outputs; 1 on failure."""
-    if not (os.environ.get("GITHUB_OUTPUT") and os.environ.get("GITHUB_STATE")):
+    if not (environ.get("GITHUB_OUTPUT") and environ.get("GITHUB_STATE")):
         # Without the file commands the toolkit would print outputs, the token among
         # them, as workflow commands in the log.
         core.error(
@@ -217,15 +241,15 @@ def main() -> int:
         return 1
     cancellation = _Cancellation()
     try:
-        mode = _read_mode()
-        obtained = _obtain(mode, cancellation)
+        mode = _read_mode(core, environ)
+        obtained = _obtain(core, mode, cancellation)
         if cancellation.pending:  # cancelled while held: what was done is safe; say it
-            done = " ".join(line[2:] for line in obtained.done)
+            done = " ".join(obtained.done)
             raise _Cancelled(cancellation.pending, f"after it had done this: {done}")
         cancellation.armed = False
-        _write(mode, obtained)
+        _write(core, environ, mode, obtained)
     except _Cancelled as exc:
-        return _Cancellation.log_and_exit_status(exc, "nothing was output.")
+        return _Cancellation.log_and_exit_status(core, exc, "nothing was output.")
     except _WriteError as exc:
         core.error(exc.message)
         return 1
@@ -238,12 +262,30 @@ def main() -> int:
     return 0
 
 
-def post() -> int:
+def revoke(
+    revoker: Callable[[str, Endpoint], str], value: str, common: config.CommonSettings
+) -> str:
+    """Revoke the token along the route the settings chose, trusting exactly the CA bytes
+    whose digest was checked (a copy, not the file again, which a later step may have
+    rewritten); what was done. The copy is closed before it is read: Windows cannot open
+    a file that is open."""
+    if not common.ca:
+        return revoker(value, common.endpoint)
+    handle, pinned = tempfile.mkstemp(prefix="ca-", suffix=".pem")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(common.ca.data)
+        return revoker(value, replace(common.endpoint, ca_bundle=pinned))
+    finally:
+        os.unlink(pinned)
+
+
+def post(core: Core, environ: Mapping[str, str]) -> int:
     """The post step: revoke the token when invalidate was on; warn, never fail."""
     cancellation = _Cancellation()
     value = core.get_state("token")
     try:
-        invalidating = _invalidate()
+        invalidating = _invalidate(core)
     except InputError:  # the main step refused it, so saved no state: nothing of ours
         invalidating = False
     if not value or not invalidating:
@@ -251,9 +293,9 @@ def post() -> int:
         # environment by a later step (GITHUB_ENV), and is not the action's to revoke.
         core.info("Nothing to revoke: invalidate is off, or the main step obtained no token.")
         return 0
-    _mask_token(value)
+    _mask_token(core, value)
     try:
-        mode = _read_mode()
+        mode = _read_mode(core, environ)
         changes = _route_changes(core.get_state("route"), _route(mode.common))
         if changes:
             core.warning(
@@ -263,18 +305,12 @@ def post() -> int:
                 "live: revoke it from a job you trust, or regenerate it in the developer portal."
             )
             return 0
-        with tempfile.NamedTemporaryFile(prefix="ca-", suffix=".pem") as pinned:
-            endpoint, ca = mode.common.endpoint, mode.common.ca
-            if ca:  # exactly the bytes whose digest matched, not the file again
-                pinned.write(ca.data)
-                pinned.flush()
-                endpoint = replace(endpoint, ca_bundle=pinned.name)
-            done = mode.revoke(value, endpoint)
+        done = revoke(mode.revoke, value, mode.common)
         cancellation.armed = False
         core.info(done)
-        _summary([f"- {done}"])
+        _summary(environ, [done])
     except _Cancelled as exc:
-        return _Cancellation.log_and_exit_status(exc, "the token was not revoked.")
+        return _Cancellation.log_and_exit_status(core, exc, "the token was not revoked.")
     except ActionError as exc:
         core.warning(f"Could not revoke the bearer token: {exc.message}")
     except Exception as exc:  # noqa: BLE001 - never a traceback: its text may hold secrets

@@ -1,12 +1,13 @@
 """Reading an answer, shared by every client (X's app-only and OAuth 2.0 endpoints,
-GitHub's API): a JSON object body, X's error code and message, a refusal in one line
-with its caller's hint, and whether an access token is a bearer token."""
+GitHub's API): a JSON object body, X's error code and message, the hint an OAuth 2.0
+error calls for, a refusal in one line with its caller's hint, and whether an access
+token is a bearer token."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import unquote
 
 from .errors import ActionError, clean
@@ -64,6 +65,29 @@ def x_error(body: bytes, secrets: Sequence[str]) -> tuple[int | None, str]:
     )
 
 
+def oauth_error(body: bytes) -> tuple[str, str]:
+    """An OAuth 2.0 error answer's `error` code and `error_description` (RFC 6749,
+    section 5.2), each "" if absent."""
+    doc = json_object(body)
+    error, description = doc.get("error"), doc.get("error_description")
+    return (
+        error if isinstance(error, str) else "",
+        description if isinstance(description, str) else "",
+    )
+
+
+def oauth_hint(answer: Answer, hints: Mapping[tuple[str, str], str]) -> str | None:
+    """The caller's hint for an OAuth 2.0 error answer, keyed on RFC 6749's `error` code
+    first and X's `error_description` second: (code, description) where X says in words
+    what the RFC has a code for (X answers a used refresh token with invalid_request
+    and "Value passed for the token was invalid.", a spec-compliant server with
+    invalid_grant), (code, "") for any description. None: no error code, or no hint."""
+    error, description = oauth_error(answer.body)
+    if not error:
+        return None
+    return hints.get((error, description), hints.get((error, "")))
+
+
 def describe_refusal(answer: Answer, secrets: Sequence[str], hint: str) -> str:
     """X's answer in a line: status, X's error code and message, and what to do (`hint`,
     the caller's: only it knows what its request needs)."""
@@ -71,7 +95,8 @@ def describe_refusal(answer: Answer, secrets: Sequence[str], hint: str) -> str:
     what = f"HTTP {answer.status}"
     if code is not None:
         digits = str(code)
-        what += f", code {digits if len(digits) <= MAX_CODE_DIGITS else digits[:10] + '…'}"
+        cut = digits[:MAX_CODE_DIGITS] + ("…" if len(digits) > MAX_CODE_DIGITS else "")
+        what += f", code {cut}"
     if message:
         what += f": {message}"
     elif answer.broken:

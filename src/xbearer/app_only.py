@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from .client import Credentials, invalidate_token, request_token
 from .config import CommonSettings, Inputs, check_secret
-from .errors import ActionError, InputError, Terms
+from .errors import ActionError, Terms
 from .modes import TokenResult
 from .transport import Endpoint
 
@@ -43,18 +43,13 @@ class AppOnly:
         environ: Mapping[str, str],
         terms: Terms,
     ) -> AppOnly:
-        """Check this mode's inputs (the runner's variables are not among them)."""
+        """Check this mode's values (selection has refused what may not come with them;
+        the runner's variables are not among them)."""
         check_secret("api-key", inputs.get("api-key"), terms)
         check_secret("api-secret", inputs.get("api-secret"), terms)
         token, secret = inputs.get("access-token"), inputs.get("access-token-secret")
         oauth1 = None
-        if token or secret:
-            if not (token and secret):
-                raise InputError("Give access-token and access-token-secret together, or neither.")
-            if not common.invalidate:
-                raise InputError(
-                    "access-token and access-token-secret are only used with invalidate: true."
-                )
+        if token:
             check_secret("access-token", token, terms)
             check_secret("access-token-secret", secret, terms)
             oauth1 = (token, secret)
@@ -67,7 +62,7 @@ class AppOnly:
         token = request_token(self.credentials, self.common.endpoint)
         mask(token.value)
         host = self.common.endpoint.host
-        done = f"- Obtained a bearer token from {host} in {token.attempts} attempt(s)."
+        done = f"Obtained a bearer token from {host} in {token.attempts} attempt(s)."
         return TokenResult(token.value, "app", [done])
 
     def revoke(self, token: str, endpoint: Endpoint) -> str:

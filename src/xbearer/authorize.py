@@ -1,59 +1,36 @@
 """`xbearer authorize`: X's OAuth 2.0 Authorization Code Flow with PKCE, run once on the
 account owner's machine, for the refresh token a user-context workflow starts from.
 
-oauthlib makes the PKCE verifier and its S256 challenge, the state and the authorize URL,
-and parses the callback (the state checked, X's errors raised). The callback arrives at a
-server on 127.0.0.1, or is pasted (the address the browser landed on), or whichever comes
-first; one that lacks this authorization's state is turned away, and the wait goes on.
-The code is exchanged through the transport (budget, trust and retries, never replayed:
-X may have used the code), and the new access token asks X which account approved.
+oauthlib makes the PKCE verifier and its S256 challenge, the state and the authorize URL.
+The callback (loopback.py) arrives at a server on 127.0.0.1, or is pasted (the address
+the browser landed on), or whichever comes first. The code is exchanged through the
+transport (budget, trust and retries, never replayed: X may have used the code), and
+the new access token asks X which account approved.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import queue
-import re
 import sys
 import threading
 import time
 import webbrowser
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import IO, Any
-from urllib.parse import urlsplit
 
-from oauthlib.oauth2 import (
-    AccessDeniedError,
-    MismatchingStateError,
-    OAuth2Error,
-    WebApplicationClient,
-)
+from oauthlib.oauth2 import WebApplicationClient
 
-from . import oauth2, transport
-from .answers import json_object
-from .errors import ActionError, InputError, clean
+from . import oauth2
+from .errors import ActionError
+from .loopback import CALLBACK, Callbacks, Outcome, http_allowed, serving
 from .transport import Endpoint, TransportError
 
 AUTHORIZE_URL = "https://x.com/i/oauth2/authorize"
-DEFAULT_SCOPE = "tweet.read users.read offline.access"
-DEFAULT_PORT = 8788
-DEFAULT_WAIT = "300"
-MAX_WAIT = 3600.0
-CALLBACK = "/callback"
 OFFLINE = "offline.access"  # the scope that brings a refresh token
 VERIFIER_LENGTH = 64  # RFC 7636: 43 to 128 characters
 CODE_LIFETIME = 30  # seconds: X's authorization codes have "a time limit of 30 seconds"
-USERS_ME = "/2/users/me"
-USERS_READ = "users.read"  # what GET /2/users/me needs, with tweet.read
-_USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")  # X's rule for a username
-_USER_ID = re.compile(r"[0-9]{1,20}")
-_INSECURE = "OAUTHLIB_INSECURE_TRANSPORT"
-_ENVIRON = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -74,262 +51,6 @@ class Request:
     def redirect_uri(self) -> str:
         """The loopback callback, registered in the app's settings."""
         return f"http://127.0.0.1:{self.port}{CALLBACK}"
-
-
-def check_client_id(value: str) -> str:
-    """The app's OAuth 2.0 Client ID: one word of printable characters."""
-    value = value.strip()
-    if not value or not value.isprintable() or " " in value:
-        raise InputError(
-            "--client-id must be the app's OAuth 2.0 Client ID (its Keys and tokens page): "
-            "one word, without spaces or control characters."
-        )
-    return value
-
-
-def check_scopes(value: str) -> tuple[str, ...]:
-    """The scopes to ask for, space-separated; offline.access among them."""
-    scopes = tuple(value.split())
-    if not all(scope.isprintable() for scope in scopes):
-        raise InputError("--scope must be scopes separated by spaces, such as " + DEFAULT_SCOPE)
-    if OFFLINE not in scopes:
-        raise InputError(
-            f"--scope must include {OFFLINE}: without it X gives no refresh token, such as "
-            f'--scope "{DEFAULT_SCOPE}".'
-        )
-    return scopes
-
-
-def check_port(value: int) -> int:
-    """A TCP port for the callback."""
-    if not 0 < value < 65536:
-        raise InputError("--port must be a TCP port, from 1 to 65535.")
-    return value
-
-
-def check_wait(value: str) -> float:
-    """Seconds to wait for the browser: a positive number up to MAX_WAIT."""
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds <= MAX_WAIT:
-        raise InputError(f"--wait must be a number of seconds above 0 and at most {MAX_WAIT:g}.")
-    return seconds
-
-
-@contextlib.contextmanager
-def _loopback_allowed(url: str) -> Iterator[None]:
-    """Let oauthlib take a plain-http URL, which it refuses unless OAUTHLIB_INSECURE_TRANSPORT
-    is set; the callers pass only loopback URLs (RFC 8252, section 8.3, allows http there)."""
-    if not url.startswith("http://"):
-        yield
-        return
-    with _ENVIRON:
-        before = os.environ.get(_INSECURE)
-        os.environ[_INSECURE] = "1"
-        try:
-            yield
-        finally:
-            if before is None:
-                del os.environ[_INSECURE]
-            else:
-                os.environ[_INSECURE] = before
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a callback brought: a code, or the reason there is none; the page that tells
-    the browser; and whether it answers this authorization (`mine`), and so ends the wait."""
-
-    code: str | None
-    problem: str | None
-    status: int
-    title: str
-    text: str
-    mine: bool = True
-
-
-_FOREIGN = Outcome(
-    None,
-    None,
-    400,
-    "Not this authorization",
-    "This answer does not belong to the authorization xbearer is waiting for (an old tab, "
-    "or another program), so xbearer did not use it and is still waiting.",
-    mine=False,
-)
-_ANSWERED = Outcome(None, None, 409, "Already answered", "xbearer took an answer already.", False)
-
-
-class Callbacks:
-    """Parses callbacks with oauthlib: the first that carries this authorization's state
-    is handed over (`outcome`); one without it, or any after, is turned away."""
-
-    def __init__(
-        self,
-        oauth: Any,
-        state: str,
-        redirect_uri: str,
-        say: Callable[[str], None] = lambda _: None,
-    ) -> None:
-        self.oauth, self.state, self.redirect_uri, self.say = oauth, state, redirect_uri, say
-        self.outcome: queue.Queue[Outcome] = queue.Queue()
-        self._lock = threading.Lock()
-        self._taken = False
-        self._foreign = 0
-
-    def take(self, path: str) -> Outcome:
-        """The outcome of this callback; if it is `mine`, the caller hands it over."""
-        outcome = self._parse(path)
-        with self._lock:
-            if not outcome.mine:
-                self._foreign += 1
-                first = self._foreign == 1
-            elif self._taken:
-                return _ANSWERED
-            else:
-                self._taken = True
-                return outcome
-        if first:  # said once: a program that keeps knocking does not flood the terminal
-            self.say(
-                "turned away an answer without this authorization's state (an old tab, or "
-                "another program): still waiting for the browser."
-            )
-        return outcome
-
-    def _parse(self, path: str) -> Outcome:
-        origin = self.redirect_uri[: -len(CALLBACK)]
-        again = "Run xbearer authorize again."
-        try:
-            with _loopback_allowed(origin):
-                params = self.oauth.parse_request_uri_response(origin + path, state=self.state)
-        except MismatchingStateError:
-            return _FOREIGN
-        except AccessDeniedError:
-            return Outcome(
-                None,
-                f"The authorization was denied at X (access_denied): nothing was authorized. "
-                f"{again}",
-                403,
-                "Not authorized",
-                "The authorization was denied. You can close this tab.",
-            )
-        except OAuth2Error as exc:
-            said = clean(": ".join(filter(None, (exc.error, exc.description))), limit=160)
-            return Outcome(
-                None,
-                f"X sent the browser back without a code ({said or 'no reason given'}): check "
-                f"--client-id and --scope, and that {self.redirect_uri} is registered as a "
-                f"callback URL in the app's settings. {again}",
-                400,
-                "Not authorized",
-                "X did not authorize xbearer; the terminal says why. You can close this tab.",
-            )
-        return Outcome(
-            str(params["code"]),
-            None,
-            200,
-            "Authorized",
-            "xbearer has the authorization and finishes in the terminal. You can close this tab.",
-        )
-
-    def pasted(self, stream: IO[str], prompt: bool, *, required: bool) -> None:
-        """Read pasted addresses until one answers this authorization, and hand it over.
-        Standard input ending is the end of a --paste (`required`); else only of the offer."""
-        while True:
-            if prompt:
-                print("Paste the address here: ", end="", file=sys.stderr, flush=True)
-            line = stream.readline()
-            if not line:
-                if required:
-                    self.outcome.put(
-                        Outcome(
-                            None,
-                            "Standard input ended before the address the browser landed on "
-                            f"was pasted (it starts with {self.redirect_uri}?), so nothing "
-                            "was authorized. Run xbearer authorize again.",
-                            0,
-                            "",
-                            "",
-                        )
-                    )
-                return
-            query = urlsplit(line.strip()).query
-            if not query:
-                if line.strip():
-                    self.say(
-                        f"that is not the address the browser landed on: it starts with "
-                        f"{self.redirect_uri}? and holds state and code."
-                    )
-                continue
-            outcome = self.take(f"{CALLBACK}?{query}")
-            if outcome.mine:
-                self.outcome.put(outcome)
-                return
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
-        """Quiet: a request line holds the code."""
-
-    def do_GET(self) -> None:
-        """The callback: the first of this authorization is taken, any other turned away."""
-        if urlsplit(self.path).path != CALLBACK:
-            self._page(404, "Not found", "xbearer serves only its callback here.")
-            return
-        callbacks = self.server.callbacks
-        outcome = callbacks.take(self.path)
-        try:
-            self._page(outcome.status, outcome.title, outcome.text)
-        finally:  # the page answered (or the browser went away): the terminal goes on
-            if outcome.mine:
-                callbacks.outcome.put(outcome)
-
-    def _page(self, status: int, title: str, text: str) -> None:
-        body = (
-            f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>xbearer: "
-            f"{escape(title)}</title></head><body><h1>{escape(title)}</h1>"
-            f"<p>{escape(text)}</p></body></html>"
-        ).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Referrer-Policy", "no-referrer")
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class _Server(ThreadingHTTPServer):
-    """The callback's server, on 127.0.0.1 only."""
-
-    daemon_threads = True
-
-    def __init__(self, port: int, callbacks: Callbacks) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.callbacks = callbacks
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Quiet: a browser that goes away mid-answer is no traceback on the terminal."""
-
-
-def _listen(port: int, callbacks: Callbacks) -> _Server:
-    try:
-        return _Server(port, callbacks)
-    except OSError as exc:
-        register = f"and register http://127.0.0.1:PORT{CALLBACK} in the app's settings"
-        if exc.errno == errno.EADDRINUSE:
-            raise InputError(
-                f"Port {port} on 127.0.0.1 is in use (another xbearer authorize?): stop what "
-                f"uses it, or choose another --port {register}."
-            ) from None
-        reason = clean(exc.strerror or type(exc).__name__, limit=80)
-        raise InputError(
-            f"Could not listen on 127.0.0.1:{port} ({reason}): choose another --port {register}."
-        ) from None
 
 
 def open_browser(url: str) -> bool:
@@ -354,7 +75,7 @@ def obtain(request: Request, endpoint: Endpoint, say: Callable[[str], None]) -> 
     verifier = str(oauth.create_code_verifier(VERIFIER_LENGTH))
     challenge = oauth.create_code_challenge(verifier, "S256")
     state = str(oauth.state_generator())
-    with _loopback_allowed(request.authorize_url):
+    with http_allowed(request.authorize_url):
         url = str(
             oauth.prepare_request_uri(
                 request.authorize_url,
@@ -366,15 +87,7 @@ def obtain(request: Request, endpoint: Endpoint, say: Callable[[str], None]) -> 
             )
         )
     callbacks = Callbacks(oauth, state, request.redirect_uri, say)
-    server = _listen(request.port, callbacks) if request.listen else None
-    with contextlib.ExitStack() as stack:
-        if server is not None:
-            thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-            )
-            thread.start()
-            stack.callback(server.server_close)
-            stack.callback(server.shutdown)
+    with serving(request.port, callbacks) if request.listen else contextlib.nullcontext():
         outcome = _wait(request, url, callbacks, say)
     if outcome.code is None:
         raise ActionError(outcome.problem or "No authorization code came back.")
@@ -441,41 +154,6 @@ def _exchange(request: Request, code: str, verifier: str, endpoint: Endpoint) ->
             f"grant {OFFLINE}; run xbearer authorize again."
         )
     return tokens
-
-
-@dataclass(frozen=True)
-class Account:
-    """The X account that approved, as GET /2/users/me names it."""
-
-    id: str
-    username: str
-
-
-def account(tokens: oauth2.UserTokens, endpoint: Endpoint) -> Account | str:
-    """Who approved: the account the new access token acts as, or why X did not say.
-    Another local program may have delivered its own approval first (it can read the
-    authorize URL), so the person must see whose grant this is before it is stored."""
-    request = transport.Request(
-        "GET", USERS_ME, headers={"Authorization": f"Bearer {tokens.access_token}"}
-    )
-    try:
-        answer = transport.send(endpoint, request)
-    except TransportError as exc:
-        return exc.message.rstrip(".")
-    if answer.status != 200:
-        needs = f", which needs {USERS_READ}" if USERS_READ not in tokens.scope.split() else ""
-        return f"X answered GET {USERS_ME} with HTTP {answer.status}{needs}"
-    data = json_object(answer.body).get("data")
-    user_id = data.get("id") if isinstance(data, dict) else None
-    username = data.get("username") if isinstance(data, dict) else None
-    if not (
-        isinstance(user_id, str)
-        and _USER_ID.fullmatch(user_id)
-        and isinstance(username, str)
-        and _USERNAME.fullmatch(username)
-    ):
-        return f"X's answer to GET {USERS_ME} names no account"
-    return Account(user_id, username)
 
 
 def scope_warnings(asked: tuple[str, ...], granted: str) -> list[str]:

@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from requests.auth import HTTPBasicAuth
 
-from . import transport
+from . import retry, transport
 from .answers import describe_refusal, json_object, validate_token, x_error
 from .errors import ActionError, clean
 from .transport import Answer, Endpoint
@@ -116,15 +116,22 @@ def _parse_token(body: bytes, endpoint: Endpoint) -> str:
 def _hint(status: int, code: int | None, answer: Answer, endpoint: Endpoint) -> str:
     """What to do about a refusal, in the words of where the code runs."""
     terms = endpoint.terms
-    api_url, credentials = terms.name("api-url"), terms.credentials
+    api_url, credentials = terms.name("api-url"), terms.name("api-key and api-secret")
     if status == 429:
-        return f"rate limited by X{_reset_time(answer)}: {terms.later}."
+        reset = _reset_time(answer)
+        return terms.say(
+            action=f"rate limited by X{reset}: re-run the job later.",
+            cli=f"rate limited by X{reset}: try again later.",
+        )
     hints = {
         32: "X could not authenticate the request: check the key, secret and access token.",
         89: "the token is invalid or expired: request a new one.",
         99: f"check that {credentials} are the app's API key and API secret key, not an "
         "access token (X also answers 99 when tokens are requested too often).",
-        130: f"X is over capacity: {terms.later}.",
+        130: terms.say(
+            action="X is over capacity: re-run the job later.",
+            cli="X is over capacity: try again later.",
+        ),
         170: "the request lacked grant_type=client_credentials: a proxy may have dropped the body.",
     }
     if code in hints:
@@ -138,7 +145,10 @@ def _hint(status: int, code: int | None, answer: Answer, endpoint: Endpoint) -> 
     if status in (400, 401, 403):
         return f"check that {credentials} are the app's API key and API secret key."
     if status >= 500:
-        return f"the X API at {endpoint.host} is unavailable: {terms.later}."
+        return terms.say(
+            action=f"the X API at {endpoint.host} is unavailable: re-run the job later.",
+            cli=f"the X API at {endpoint.host} is unavailable: try again later.",
+        )
     return f"check {api_url}."
 
 
@@ -149,5 +159,5 @@ def refusal(answer: Answer, secrets: Sequence[str], endpoint: Endpoint) -> str:
 
 
 def _reset_time(answer: Answer) -> str:
-    reset = transport.epoch(answer.headers.get("x-rate-limit-reset", ""))
+    reset = retry.epoch(answer.headers.get("x-rate-limit-reset", ""))
     return "" if reset is None else time.strftime(" until %H:%M:%S UTC", time.gmtime(reset))

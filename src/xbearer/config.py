@@ -35,6 +35,12 @@ PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 # The inputs every mode shares (invalidate is read apart: the post step reads it alone).
 INPUTS = ("api-url", "timeout", "retries", "ca-bundle", "export-env", "passphrase")
 SECRET_INPUTS = ("passphrase",)
+# What to do about a secret input that is empty (the command line, which reads its secrets
+# from variables or a prompt, says so itself before they get here).
+EMPTY_INPUT = (
+    "set it from a repository secret. If it is, note that secrets are not passed to workflows "
+    "triggered from forks or by Dependabot (use Dependabot secrets for those)."
+)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -142,7 +148,7 @@ def load(
 def check_secret(name: str, value: str, terms: Terms) -> None:
     """A secret input is given, and is one line."""
     if not value:
-        raise InputError(f"{terms.name(name)} is empty: {terms.set_credentials}")
+        raise InputError(f"{terms.name(name)} is empty: {EMPTY_INPUT}")
     if _CONTROL.search(value):
         raise InputError(
             f"{terms.name(name)} contains a control character (a newline?): store the bare value."
@@ -270,8 +276,15 @@ def parse_ca_bundle(
     if value:
         path = os.path.join(workspace, value)
         if not os.path.isfile(path):
-            where = "" if os.path.isabs(value) else f" in {terms.workspace}"
-            raise InputError(f"{name} {clean(value, limit=120)!r}: no such file{where}.")
+            given = f"{name} {clean(value, limit=120)!r}"
+            if os.path.isabs(value):
+                raise InputError(f"{given}: no such file.")
+            raise InputError(
+                terms.say(
+                    action=f"{given}: no such file in the workspace.",
+                    cli=f"{given}: no such file in the current directory.",
+                )
+            )
         data = _read_ca_bundle(path)
         if data is None:
             raise InputError(

@@ -1,9 +1,9 @@
-"""The one exception type reported to the user, and the words its messages use."""
+"""The one exception type reported to the user, and where its messages are said."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 class ActionError(Exception):
@@ -35,63 +35,40 @@ def clean(text: str, secrets: Iterable[str] = (), limit: int = 200) -> str:
 
 @dataclass(frozen=True)
 class Terms:
-    """How a user sets each setting and what to tell them, where the code runs: the
-    action's inputs, or the command line's options and variables. One set of words for
-    every message, a sealed value's (sealing.py) among them."""
+    """Where the code runs (the action, or the command line) and what the user calls
+    each setting there: an input, an option, a variable, "the API key you typed".
 
-    set_credentials: str
-    later: str
-    network: str
-    workspace: str
-    sealed: str  # what the user calls a sealed value
-    not_sealed: str  # the subject of "... is not a sealed value"
-    sealed_unchanged: str  # what to pass instead of a malformed sealed value
-    sealed_whole: str  # what to pass instead of a truncated one
-    reader: str  # this program, for a sealed value of a version it cannot read
-    versions: str  # how to read a sealed value of another version
-    key_hint: str  # which passphrase opens a sealed value
+    A message is written whole for each place (`say`); only the names of settings are
+    filled in, since one command may call a setting otherwise (a secret typed at the
+    prompt is not the variable that was unset)."""
+
+    cli: bool
     names: Mapping[str, str] = field(default_factory=dict)
-    credentials: str = "api-key and api-secret"  # the app's key and secret, as the user gave them
 
     def name(self, setting: str) -> str:
         """What the user calls a setting: an input name, an option or a variable."""
         return self.names.get(setting, setting)
 
+    def say(self, *, action: str, cli: str) -> str:
+        """The message as it is said where the code runs."""
+        return cli if self.cli else action
 
-ACTION_TERMS = Terms(
-    set_credentials="set it from a repository secret. If it is, note that secrets are not "
-    "passed to workflows triggered from forks or by Dependabot (use Dependabot secrets for those).",
-    later="re-run the job later",
-    network="the runner's network",
-    workspace="the workspace",
-    sealed="sealed-bearer",
-    not_sealed="sealed-bearer",
-    sealed_unchanged="the sealed-bearer output of the minting job unchanged",
-    sealed_whole="the whole sealed-bearer output",
-    reader="this version of the action",
-    versions="use the same action version in both jobs",
-    key_hint="use the one the minting job used",
-)
+    def renamed(self, names: Mapping[str, str]) -> Terms:
+        """The same place, with some settings called otherwise."""
+        return replace(self, names={**self.names, **names})
+
+
+ACTION_TERMS = Terms(cli=False)
 CLI_TERMS = Terms(
-    set_credentials="set X_API_KEY and X_API_SECRET in the environment, or run xbearer in a "
-    "terminal to be asked for them.",
-    later="try again later",
-    network="this machine's network",
-    workspace="the current directory",
-    sealed="the sealed value",
-    not_sealed="the value given",
-    sealed_unchanged="the value exactly as the action gave it",
-    sealed_whole="all of it, exactly as the action gave it",
-    reader="this version of xbearer",
-    versions="install the xbearer of the action's version",
-    key_hint="use the passphrase the workflow sealed it with",
-    credentials="X_API_KEY and X_API_SECRET",
+    cli=True,
     names={
         "api-key": "X_API_KEY",
         "api-secret": "X_API_SECRET",
+        "api-key and api-secret": "X_API_KEY and X_API_SECRET",  # the app's key and secret
         "api-url": "--api-url",
         "timeout": "--timeout",
         "retries": "--retries",
         "ca-bundle": "--ca-bundle",
+        "sealed-bearer": "the sealed value",
     },
 )

@@ -1,9 +1,12 @@
-"""The words for a failed exchange: what broke it, a retry, the time budget.
+"""A failed exchange: its facts, the error that carries them, and their words.
 
-transport.py gathers the facts (a `Fault`: the kind of cause, the words of the socket,
-http.client or the TLS library, the attempts) and holds no wording; this module says
-them in the terms of where the code runs, never quoting an exception's own text (it
-may hold URLs), only the parts of it that name what happened.
+transport.py classifies a failure once into a `Fault` (the kind of cause, whether the
+request may have been sent and whether another attempt may go otherwise, the words of
+the socket, http.client or the TLS library, the attempts) and holds no wording; it
+raises it as a `NotSent` or a `MaybeArrived` (requests' exceptions are the model), so
+a caller that must know whether the server may have acted branches with `except`.
+This module says the facts in the terms of where the code runs, never quoting an
+exception's own text (it may hold URLs), only the parts of it that name what happened.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from enum import Enum, auto
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .errors import clean
+from .errors import ActionError, clean
 
 if TYPE_CHECKING:
     from .transport import Endpoint
@@ -47,6 +50,11 @@ class Fault:
     reason); `error` and `innermost` the outermost and innermost exception types;
     `status` and `limit` an answer's status and the bound it broke (bytes of a body,
     or the seconds each retry may add to the budget).
+
+    `sent` is False only if nothing of the request left: the name did not resolve, no
+    connection (to the proxy either), no TLS handshake. `transient` says that another
+    attempt may go otherwise (the network failed), where a verdict (an untrusted
+    certificate, a name that does not exist, no HTTPS server there) would come again.
     """
 
     cause: Cause
@@ -57,6 +65,32 @@ class Fault:
     innermost: str = ""
     status: int = 0
     limit: float = 0
+    sent: bool = True
+    transient: bool = False
+
+
+class TransportError(ActionError):
+    """No (complete) answer: the facts of what broke it (`fault`), said by `describe`.
+    Raised as one of its two kinds (`raised` picks it), which tell a caller what it may
+    assume of the server."""
+
+    def __init__(self, fault: Fault, endpoint: Endpoint) -> None:
+        super().__init__(describe(fault, endpoint))
+        self.fault = fault
+
+    @staticmethod
+    def raised(fault: Fault, endpoint: Endpoint) -> TransportError:
+        """The error for this fault: NotSent or MaybeArrived, as `fault.sent` says."""
+        return MaybeArrived(fault, endpoint) if fault.sent else NotSent(fault, endpoint)
+
+
+class NotSent(TransportError):
+    """Nothing of the request reached the server, so it cannot have acted on it."""
+
+
+class MaybeArrived(TransportError):
+    """The request may have reached the server, which may then have acted on it (a
+    refresh: rotated the token) though its answer was lost."""
 
 
 def short(fault: Fault) -> str:
@@ -90,9 +124,11 @@ def describe(fault: Fault, endpoint: Endpoint) -> str:
             "to trust."
         )
     if cause is Cause.TLS_CUT:
-        return (
-            f"TLS handshake with {host} was cut off by the server{tls}: {terms.later}, or "
-            "check a proxy in between."
+        return terms.say(
+            action=f"TLS handshake with {host} was cut off by the server{tls}: re-run the job "
+            "later, or check a proxy in between.",
+            cli=f"TLS handshake with {host} was cut off by the server{tls}: try again later, "
+            "or check a proxy in between.",
         )
     if cause is Cause.TLS:
         return (
@@ -107,23 +143,39 @@ def describe(fault: Fault, endpoint: Endpoint) -> str:
     if cause is Cause.UNRESOLVED:
         return f"Could not resolve {urlsplit(endpoint.api_url).hostname}{detail}: check {api_url}."
     if cause is Cause.UNREACHABLE:
-        return f"Could not connect to {host}{detail}: check {api_url} and {terms.network}."
+        return terms.say(
+            action=f"Could not connect to {host}{detail}: check {api_url} and the runner's "
+            "network.",
+            cli=f"Could not connect to {host}{detail}: check {api_url} and this machine's network.",
+        )
     if cause is Cause.CONNECT_TIMEOUT:
-        return (
-            f"Could not connect to {host} within {endpoint.timeout:g} s ({tried}): check "
-            f"{api_url} and {terms.network}, or raise {timeout}."
+        seconds = endpoint.timeout
+        return terms.say(
+            action=f"Could not connect to {host} within {seconds:g} s ({tried}): check "
+            f"{api_url} and the runner's network, or raise {timeout}.",
+            cli=f"Could not connect to {host} within {seconds:g} s ({tried}): check "
+            f"{api_url} and this machine's network, or raise {timeout}.",
         )
     if cause is Cause.SILENT:
-        return (
-            f"{host} sent nothing for {endpoint.timeout:g} s ({tried}): raise {timeout} or "
-            f"{terms.later}."
+        seconds = endpoint.timeout
+        return terms.say(
+            action=f"{host} sent nothing for {seconds:g} s ({tried}): raise {timeout} or "
+            "re-run the job later.",
+            cli=f"{host} sent nothing for {seconds:g} s ({tried}): raise {timeout} or try "
+            "again later.",
         )
     if cause is Cause.UNDECODABLE:
-        return f"The answer from {host} could not be decompressed ({tried}): {terms.later}."
+        return terms.say(
+            action=f"The answer from {host} could not be decompressed ({tried}): re-run the "
+            "job later.",
+            cli=f"The answer from {host} could not be decompressed ({tried}): try again later.",
+        )
     if cause is Cause.BROKEN:
-        return (
-            f"The connection to {host} broke before a complete answer arrived{detail}: "
-            f"{terms.later}."
+        return terms.say(
+            action=f"The connection to {host} broke before a complete answer arrived{detail}: "
+            "re-run the job later.",
+            cli=f"The connection to {host} broke before a complete answer arrived{detail}: "
+            "try again later.",
         )
     if cause is Cause.MALFORMED_HEADER:
         return f"{host} answered with a malformed header ({tried}): check {api_url}."
@@ -133,8 +185,14 @@ def describe(fault: Fault, endpoint: Endpoint) -> str:
             f"{api_url}."
         )
     if cause is Cause.OVER_BUDGET:
-        return (
-            f"No complete answer from {host} within the time budget of {endpoint.budget:g} s "
-            f"((retries + 1) × timeout + {fault.limit:g} s per retry): {terms.later}."
+        budget, per_retry = endpoint.budget, fault.limit
+        return terms.say(
+            action=f"No complete answer from {host} within the time budget of {budget:g} s "
+            f"((retries + 1) × timeout + {per_retry:g} s per retry): re-run the job later.",
+            cli=f"No complete answer from {host} within the time budget of {budget:g} s "
+            f"((retries + 1) × timeout + {per_retry:g} s per retry): try again later.",
         )
-    return f"The request to {host} failed ({fault.error}; {tried}): {terms.later}."
+    return terms.say(
+        action=f"The request to {host} failed ({fault.error}; {tried}): re-run the job later.",
+        cli=f"The request to {host} failed ({fault.error}; {tried}): try again later.",
+    )

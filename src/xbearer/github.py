@@ -11,14 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
-import requests
-from requests.auth import AuthBase
-
 from . import transport
 from .answers import json_object
 from .config import CommonSettings, check_secret, parse_api_url
 from .errors import ActionError, InputError, Terms, clean
-from .transport import Answer, Endpoint, Request, RetryPolicy
+from .retry import RetryPolicy
+from .transport import Answer, Bearer, Endpoint, Request
 
 API = "https://api.github.com"  # GitHub's API where $GITHUB_API_URL does not say
 RETRY = RetryPolicy(rate_limits=True)  # network errors, 5xx, and GitHub's rate limits
@@ -34,15 +32,6 @@ PERMISSION_CLI = (
 )
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _REPOSITORY = re.compile(r"[A-Za-z0-9-]+/[A-Za-z0-9._-]+")
-
-
-class _Bearer(AuthBase):
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        return request
 
 
 def check_name(name: str, setting: str) -> None:
@@ -121,7 +110,7 @@ class SecretStore:
 
     def _send(self, method: str, leaf: str, body: object = None) -> Answer:
         request = Request(
-            method, self._path(leaf), _Bearer(self.token), json=body, headers=HEADERS, retry=RETRY
+            method, self._path(leaf), Bearer(self.token), json=body, headers=HEADERS, retry=RETRY
         )
         return transport.send(self.endpoint, request)
 
@@ -195,7 +184,11 @@ class SecretStore:
                 if answer.wait_asked is not None
                 else "retried as often as retries allows"
             )
-            return f"{head}: GitHub's {limit or 'rate'} limit; {waited}: {terms.later}."
+            limit = limit or "rate"
+            return terms.say(
+                action=f"{head}: GitHub's {limit} limit; {waited}: re-run the job later.",
+                cli=f"{head}: GitHub's {limit} limit; {waited}: try again later.",
+            )
         if answer.status == 401:  # GitHub's answer to a token that expired or was revoked
             return (
                 f"{head}: {token} is wrong, expired or revoked: renew it and store it again. "
@@ -215,7 +208,7 @@ class SecretStore:
             )
         if answer.status == 422:
             return f"{head}: check {terms.name('refresh-token-secret-name')}."
-        return f"{head}: {terms.later}."
+        return terms.say(action=f"{head}: re-run the job later.", cli=f"{head}: try again later.")
 
 
 @dataclass(frozen=True)

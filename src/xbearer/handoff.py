@@ -14,10 +14,21 @@ from typing import ClassVar
 from .answers import validate_token
 from .app_only import AppOnly
 from .config import CommonSettings, Inputs
-from .errors import ActionError, InputError, Terms
+from .errors import ActionError, Terms
 from .modes import Revoker, TokenResult
 from .transport import Endpoint
 from .user_context import ClientRevoker
+
+
+def load_revoker(
+    inputs: Inputs, common: CommonSettings, environ: Mapping[str, str], terms: Terms
+) -> Revoker:
+    """What revokes a token a step was given (a later job's, or the native action's
+    companion's): the app's key and secret (an app-only token), else the OAuth 2.0
+    client (a user token). selection.REVOKER_REFUSED has refused the rest."""
+    if inputs.any(AppOnly.keys):
+        return AppOnly.load(inputs, common, environ, terms)
+    return ClientRevoker.load(inputs, terms)
 
 
 @dataclass(frozen=True)
@@ -42,58 +53,10 @@ class Handoff:
     def load(
         cls, inputs: Inputs, common: CommonSettings, environ: Mapping[str, str], terms: Terms
     ) -> Handoff:
-        """Check the later job's inputs (selection has checked that sealed-bearer comes with
-        its passphrase, and without another source of the token)."""
-        sealed = inputs.get("sealed-bearer")
-        app, client = inputs.any(AppOnly.keys), inputs.any(ClientRevoker.inputs)
-        if not sealed:
-            arrive = (
-                "the earlier job's output did not arrive. The minting job must list it under "
-                "outputs: (sealed: ${{ steps.token.outputs.sealed-bearer }}), and this job must "
-                "need: that job and pass sealed-bearer: ${{ needs.mint.outputs.sealed }}."
-            )
-            if app or client:
-                raise InputError(
-                    "passphrase with invalidate: true: a step that mints and seals the token "
-                    "would revoke it when this job ends, before any later job can use it. Drop "
-                    "invalidate here and revoke in the last job, which gives sealed-bearer, "
-                    "passphrase, invalidate: true and the credentials to revoke with. If this is "
-                    f"that last job, its sealed-bearer is empty: {arrive}"
-                )
-            raise InputError(f"sealed-bearer is empty, with passphrase set: {arrive}")
-        owner = inputs.any(AppOnly.owner)
-        if app and not common.invalidate:
-            raise InputError(
-                "Give either sealed-bearer (with passphrase) or api-key and api-secret, not both: "
-                "with sealed-bearer, the keys are only for invalidate: true (the last job revokes)."
-            )
-        if client and not common.invalidate:
-            raise InputError(
-                "With sealed-bearer, client-id and client-secret are only for invalidate: true "
-                "(the last job revokes a user token)."
-            )
-        if owner and not (app and common.invalidate):
-            raise InputError(
-                "access-token and access-token-secret are only used with invalidate: true, to "
-                "revoke an app-only token with api-key and api-secret."
-            )
-        revoker: Revoker | None = None
-        if common.invalidate:
-            if app and client:
-                raise InputError(
-                    "Give api-key and api-secret (an app-only token) or client-id (a user token) "
-                    "to revoke with, not both."
-                )
-            if app:
-                revoker = AppOnly.load(inputs, common, environ, terms)
-            elif client:
-                revoker = ClientRevoker.load(inputs, terms)
-            else:
-                raise InputError(
-                    "invalidate with sealed-bearer needs api-key and api-secret (an app-only "
-                    "token) or client-id (a user token): the post step revokes the token with them."
-                )
-        return cls(common, sealed, inputs.get("passphrase"), revoker)
+        """Check what revokes the token, if it is to be (selection has refused every
+        combination that does not belong with sealed-bearer)."""
+        revoker = load_revoker(inputs, common, environ, terms) if common.invalidate else None
+        return cls(common, inputs.get("sealed-bearer"), inputs.get("passphrase"), revoker)
 
     def obtain(
         self, mask: Callable[[str], None], hold: Callable[[], AbstractContextManager[None]]
@@ -117,7 +80,7 @@ class Handoff:
         value = sealed.value
         validate_token(value, "The unsealed value: ")
         mask(value)
-        done = "- Unsealed the bearer token from sealed-bearer (no request to X)."
+        done = "Unsealed the bearer token from sealed-bearer (no request to X)."
         return TokenResult(value, sealed.kind, [done])
 
     def revoke(self, token: str, endpoint: Endpoint) -> str:

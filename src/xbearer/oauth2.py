@@ -1,8 +1,9 @@
-"""Client for X's OAuth 2.0 user-context endpoints: refresh, code exchange, revocation.
+"""Client for X's OAuth 2.0 user-context endpoints: refresh, code exchange, revocation,
+and the account a user access token acts as (GET /2/users/me).
 
 X's tokens here act as an account: an access token lives 2 hours, and each refresh
 rotates the refresh token (the old one stops working), so a refresh is never sent
-twice unless X's answer says it did not act on it (429, 5xx).
+twice unless X's answer says it did not act on it (429, 503: SINGLE_USE_RETRY).
 """
 
 from __future__ import annotations
@@ -17,18 +18,33 @@ from urllib.parse import urlencode
 from requests.auth import HTTPBasicAuth
 
 from . import transport
-from .answers import describe_refusal, json_object, validate_token
+from .answers import describe_refusal, json_object, oauth_hint, validate_token
 from .errors import ActionError, clean
-from .transport import Answer, Endpoint, Request, RetryPolicy, TransportError
+from .failures import MaybeArrived, NotSent, TransportError
+from .retry import RetryPolicy
+from .transport import Answer, Bearer, Endpoint, Request
 
 TOKEN_PATH, REVOKE_PATH = "/2/oauth2/token", "/2/oauth2/revoke"
+USERS_ME = "/2/users/me"
+USERS_READ = "users.read"  # what GET /2/users/me needs, with tweet.read
+# X's words, under invalid_request, for what RFC 6749 calls invalid_grant: a refresh
+# token, or an authorization code, that was used, expired, or is not this client's.
 INVALID_TOKEN = "Value passed for the token was invalid."  # noqa: S105 - X's words
-# The answers to a refresh that say X did not act on it: retried. A gateway's 500, 502
-# or 504 may come after X rotated the refresh token, so they are final.
-REFRESH_RETRY = RetryPolicy(frozenset({429, 503}))  # X says it did not act
+INVALID_CODE = "Value passed for the authorization code was invalid."
+REDIRECT_MISMATCH = (
+    "Value passed for the redirect uri did not match the uri of the authorization code."
+)
+VERIFIER_MISMATCH = "Value passed for the code verifier did not match the code challenge."
+# A grant that works once (a refresh token, which X rotates; an authorization code) is
+# not replayable: it goes again only if it was not sent, or if X's answer says X did
+# not act on it (429, 503). A gateway's 500, 502 or 504 may come after X used it, so
+# they are final.
+SINGLE_USE_RETRY = RetryPolicy(frozenset({429, 503}), replayable=False)
 # What a refresh token may be to be stored (a secret holds any text): printable, no
 # spaces, of a sane length. It is never output, so it need not be a bearer token.
 _REFRESH_TOKEN = re.compile(r"[\x21-\x7e]{16,4096}")
+_USERNAME = re.compile(r"[A-Za-z0-9_]{1,15}")  # X's rule for a username
+_USER_ID = re.compile(r"[0-9]{1,20}")
 
 
 class Rotated(ActionError):
@@ -54,13 +70,13 @@ class Client:
             return None
         return base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
 
-    def request(self, path: str, fields: Mapping[str, str], *, rotates: bool) -> Request:
+    def request(self, path: str, fields: Mapping[str, str], *, single_use: bool) -> Request:
         """A form POST as X documents it: client_id in the body, Basic auth if confidential.
-        A request that `rotates` a token is sent again only when X says it did not act."""
+        One that spends a `single_use` grant is sent again only when X says it did not act."""
         auth = HTTPBasicAuth(self.client_id, self.client_secret) if self.client_secret else None
         form = urlencode({**fields, "client_id": self.client_id})
-        if rotates:
-            return Request("POST", path, auth, form=form, replayable=False, retry=REFRESH_RETRY)
+        if single_use:
+            return Request("POST", path, auth, form=form, retry=SINGLE_USE_RETRY)
         return Request("POST", path, auth, form=form)
 
     def secrets(self, *more: str) -> tuple[str, ...]:
@@ -80,11 +96,17 @@ class UserTokens:
     attempts: int
 
 
-def _expiry(expires_in: int) -> str:
-    """The moment `expires_in` seconds from now, in UTC as RFC 3339: called as X's answer
-    arrives, so that a later job can tell whether the token still lives."""
-    moment = datetime.now(UTC) + timedelta(seconds=min(expires_in, 10**9))
+def stamp(seconds_from_now: int = 0) -> str:
+    """A moment from now, in UTC as RFC 3339 (to the second), as outputs and summaries
+    give times."""
+    moment = datetime.now(UTC) + timedelta(seconds=min(seconds_from_now, 10**9))
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _expiry(expires_in: int) -> str:
+    """When the access token expires: called as X's answer arrives, so that a later job
+    can tell whether the token still lives."""
+    return stamp(expires_in)
 
 
 def refresh(
@@ -95,10 +117,10 @@ def refresh(
     name = terms.name("refresh-token")
     fields = {"refresh_token": refresh_token, "grant_type": "refresh_token"}
     try:
-        answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, rotates=True))
-    except TransportError as exc:
-        if not exc.arrived:
-            raise ActionError(f"{exc.message} {name} was not used.") from None
+        answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, single_use=True))
+    except NotSent as exc:
+        raise ActionError(f"{exc.message} {name} was not used.") from None
+    except MaybeArrived as exc:
         raise ActionError(
             f"{exc.message} The refresh may have reached X, which then rotated {name}: the "
             "one stored may no longer work. If the next run says it is invalid, authorize the "
@@ -110,7 +132,7 @@ def refresh(
             + describe_refusal(
                 answer,
                 client.secrets(refresh_token),
-                _refresh_hint(answer, endpoint, name),
+                refresh_hint(answer, endpoint),
             )
         )
     return _parse(answer, endpoint, mask, client, rotated=name)
@@ -132,17 +154,13 @@ def exchange_code(
         "redirect_uri": redirect_uri,
         "code_verifier": verifier,
     }
-    answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, rotates=True))
+    answer = transport.send(endpoint, client.request(TOKEN_PATH, fields, single_use=True))
     if answer.status != 200:
-        terms = endpoint.terms
-        hint = (
-            f"check {terms.name('client-id')} and {terms.name('client-secret')} (given for a "
-            "confidential client, not for a public one), and that the callback URL is "
-            "registered in the app's settings."
-        )
         raise ActionError(
             "X did not exchange the authorization code: "
-            + describe_refusal(answer, client.secrets(code, verifier), hint)
+            + describe_refusal(
+                answer, client.secrets(code, verifier), exchange_hint(answer, endpoint)
+            )
         )
     return _parse(answer, endpoint, mask, client)
 
@@ -150,7 +168,7 @@ def exchange_code(
 def revoke(client: Client, token: str, endpoint: Endpoint) -> str:
     """POST 2/oauth2/revoke for a user access token; say what happened."""
     fields = {"token": token, "token_type_hint": "access_token"}
-    answer = transport.send(endpoint, client.request(REVOKE_PATH, fields, rotates=False))
+    answer = transport.send(endpoint, client.request(REVOKE_PATH, fields, single_use=False))
     if answer.status == 200 and json_object(answer.body).get("revoked") is True:
         return f"Revoked the user access token at {endpoint.host}."
     if answer.status == 200:
@@ -164,23 +182,78 @@ def revoke(client: Client, token: str, endpoint: Endpoint) -> str:
     )
 
 
-def _refresh_hint(answer: Answer, endpoint: Endpoint, name: str) -> str:
+@dataclass(frozen=True)
+class Account:
+    """The X account that approved, as GET /2/users/me names it."""
+
+    id: str
+    username: str
+
+
+def account(tokens: UserTokens, endpoint: Endpoint) -> Account | str:
+    """Who approved: the account the new access token acts as, or why X did not say.
+    Another local program may have delivered its own approval first (it can read the
+    authorize URL), so the person must see whose grant this is before it is stored."""
+    request = Request("GET", USERS_ME, Bearer(tokens.access_token))
+    try:
+        answer = transport.send(endpoint, request)
+    except TransportError as exc:
+        return exc.message.rstrip(".")
+    if answer.status != 200:
+        needs = f", which needs {USERS_READ}" if USERS_READ not in tokens.scope.split() else ""
+        return f"X answered GET {USERS_ME} with HTTP {answer.status}{needs}"
+    data = json_object(answer.body).get("data")
+    user_id = data.get("id") if isinstance(data, dict) else None
+    username = data.get("username") if isinstance(data, dict) else None
+    if not (
+        isinstance(user_id, str)
+        and _USER_ID.fullmatch(user_id)
+        and isinstance(username, str)
+        and _USERNAME.fullmatch(username)
+    ):
+        return f"X's answer to GET {USERS_ME} names no account"
+    return Account(user_id, username)
+
+
+def refresh_hint(answer: Answer, endpoint: Endpoint) -> str:
+    """What to do about a refused refresh: from the OAuth 2.0 error, else the status."""
     terms = endpoint.terms
-    description = json_object(answer.body).get("error_description")
-    if answer.status == 400 and description == INVALID_TOKEN:
-        return (
-            f"{name} was used already, most likely by another run of this workflow at the same "
-            "time: give the job a concurrency: group so that runs refresh one at a time. If no "
-            "other run used it, it was revoked: authorize the account again (xbearer authorize)."
-        )
+    name = terms.name("refresh-token")
+    used = (
+        f"{name} was used already, most likely by another run of this workflow at the same "
+        "time: give the job a concurrency: group so that runs refresh one at a time. If no "
+        "other run used it, it was revoked: authorize the account again (xbearer authorize)."
+    )
+    credentials = (
+        f"check {terms.name('client-id')} and {terms.name('client-secret')}: the app's OAuth "
+        f"2.0 Client ID and, for a confidential client, its Client Secret ({name} was not used)."
+    )
+    hint = oauth_hint(
+        answer,
+        {
+            ("invalid_grant", ""): used,  # RFC 6749: used, revoked, expired, another client's
+            ("invalid_request", INVALID_TOKEN): used,  # X's words for it
+            ("invalid_client", ""): credentials,
+            ("unauthorized_client", ""): credentials,  # X's answer to a wrong Client Secret
+            ("unsupported_grant_type", ""): (
+                f"{endpoint.host} does not refresh tokens: check {terms.name('api-url')}."
+            ),
+            ("invalid_scope", ""): (
+                "the app may no longer have a scope the account granted: check its permissions "
+                "in the developer portal, then authorize the account again (xbearer authorize)."
+            ),
+            ("invalid_request", ""): f"check {terms.name('client-id')} and {name}.",
+        },
+    )
+    if hint is not None:
+        return hint
     if answer.status in (401, 403):
-        return (
-            f"check {terms.name('client-id')} and {terms.name('client-secret')}: the app's OAuth "
-            f"2.0 Client ID and, for a confidential client, its Client Secret ({name} was not "
-            "used)."
+        return credentials
+    if answer.status in SINGLE_USE_RETRY.statuses:
+        return terms.say(
+            action=f"X did not act on it, so {name} was not used: re-run the job later.",
+            cli=f"X did not act on it, so {name} was not used: try again later.",
         )
-    if answer.status in REFRESH_RETRY.statuses:
-        return f"X did not act on it, so {name} was not used: {terms.later}."
     if answer.status >= 500:
         return (
             f"the refresh may have reached X, which then rotated {name}: the one stored may no "
@@ -188,6 +261,40 @@ def _refresh_hint(answer: Answer, endpoint: Endpoint, name: str) -> str:
             "(xbearer authorize)."
         )
     return f"check {terms.name('client-id')} and {name}."
+
+
+def exchange_hint(answer: Answer, endpoint: Endpoint) -> str:
+    """What to do about a refused code exchange: from the OAuth 2.0 error, else one hint."""
+    terms = endpoint.terms
+    credentials = (
+        f"check {terms.name('client-id')} and {terms.name('client-secret')} (given for a "
+        "confidential client, not for a public one)"
+    )
+    code = (
+        "the authorization code was used already or expired (X's live 30 seconds), or it was "
+        "given for another client, callback URL or code verifier."
+    )
+    return (
+        oauth_hint(
+            answer,
+            {
+                ("invalid_grant", ""): code,
+                ("invalid_request", INVALID_CODE): code,  # X's words for invalid_grant
+                ("invalid_request", REDIRECT_MISMATCH): code,
+                ("invalid_request", VERIFIER_MISMATCH): code,
+                ("invalid_client", ""): f"{credentials}.",
+                ("unauthorized_client", ""): f"{credentials}.",
+                ("unsupported_grant_type", ""): (
+                    f"{endpoint.host} does not exchange authorization codes: check "
+                    f"{terms.name('api-url')}."
+                ),
+                ("invalid_scope", ""): (
+                    "X refused the scopes asked for: check them against the app's permissions."
+                ),
+            },
+        )
+        or f"{credentials}, and that the callback URL is registered in the app's settings."
+    )
 
 
 def _parse(

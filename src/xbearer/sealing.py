@@ -96,17 +96,26 @@ def unseal(sealed: str, passphrase: str, terms: Terms = ACTION_TERMS) -> str:
 def check_sealed(sealed: str, terms: Terms = ACTION_TERMS) -> bytes:
     """The bytes of a well-formed sealed value, checked without the passphrase (so that
     a value that is not one is refused before anybody is asked for it)."""
-    value = terms.sealed
+    value = terms.name("sealed-bearer")
     match = _SEALED.fullmatch(sealed.strip())
     if not match:
         raise SealError(
-            f"{terms.not_sealed} is not a sealed value (it should start with '{VERSION}.'): "
-            f"pass {terms.sealed_unchanged}."
+            terms.say(
+                action=f"sealed-bearer is not a sealed value (it should start with '{VERSION}.'): "
+                "pass the sealed-bearer output of the minting job unchanged.",
+                cli=f"the value given is not a sealed value (it should start with '{VERSION}.'): "
+                "pass the value exactly as the action gave it.",
+            )
         )
     version, text = match.groups()
     if version != VERSION:
         raise SealError(
-            f"{value} has version {version}; {terms.reader} reads {VERSION}: {terms.versions}."
+            terms.say(
+                action=f"sealed-bearer has version {version}; this version of the action reads "
+                f"{VERSION}: use the same action version in both jobs.",
+                cli=f"the sealed value has version {version}; this version of xbearer reads "
+                f"{VERSION}: install the xbearer of the action's version.",
+            )
         )
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
@@ -114,7 +123,12 @@ def check_sealed(sealed: str, terms: Terms = ACTION_TERMS) -> bytes:
         raise SealError(f"{value} is truncated or altered: its encoding is broken.") from None
     blob, total = raw[:-SUM], raw[-SUM:]
     if len(raw) < SALT + CHECK + NONCE + TAG + 1 + SUM:
-        raise SealError(f"{value} is truncated: pass {terms.sealed_whole}.")
+        raise SealError(
+            terms.say(
+                action="sealed-bearer is truncated: pass the whole sealed-bearer output.",
+                cli="the sealed value is truncated: pass all of it, exactly as the action gave it.",
+            )
+        )
     if not hmac.compare_digest(_sum(blob), total):
         raise SealError(f"{value} is truncated or altered: its checksum does not match.")
     return blob
@@ -122,7 +136,7 @@ def check_sealed(sealed: str, terms: Terms = ACTION_TERMS) -> bytes:
 
 def open_sealed(sealed: str, passphrase: str, terms: Terms = ACTION_TERMS) -> Sealed:
     """Decrypt a value made by seal(); SealError says, in `terms`, what is wrong with it."""
-    value = terms.sealed
+    value = terms.name("sealed-bearer")
     blob = check_sealed(sealed, terms)
     salt, check = blob[:SALT], blob[SALT : SALT + CHECK]
     key, expected = _derive(passphrase, salt)
@@ -131,7 +145,13 @@ def open_sealed(sealed: str, passphrase: str, terms: Terms = ACTION_TERMS) -> Se
         # tells that. An altered salt derives another key, as a wrong passphrase does.
         if _decrypt(blob, expected, key) is not None:
             raise SealError(f"{value} was tampered with: its check was altered.")
-        raise SealError(f"Wrong passphrase for {value}: {terms.key_hint}.")
+        raise SealError(
+            terms.say(
+                action="Wrong passphrase for sealed-bearer: use the one the minting job used.",
+                cli="Wrong passphrase for the sealed value: use the passphrase the workflow "
+                "sealed it with.",
+            )
+        )
     plain = _decrypt(blob, check, key)
     if plain is None:
         raise SealError(f"{value} was tampered with: it fails authentication.")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from . import github, oauth2
-from .config import CommonSettings, Inputs, check_secret
+from .config import EMPTY_INPUT, CommonSettings, Inputs, check_secret
 from .errors import ActionError, InputError, Terms
 from .github import SecretStore
 from .modes import TokenResult
@@ -94,14 +94,8 @@ class UserContext:
     def load(
         cls, inputs: Inputs, common: CommonSettings, environ: Mapping[str, str], terms: Terms
     ) -> UserContext:
-        """Check this mode's inputs and the runner's variables, before any request."""
-        if common.passphrase and common.invalidate:
-            raise InputError(
-                "passphrase (sealing the token for later jobs) with invalidate: true would "
-                "revoke the token when this job ends, before any later job can use it. Revoke "
-                "in the last job instead: give it sealed-bearer, passphrase, client-id (and "
-                "client-secret) and invalidate: true."
-            )
+        """Check this mode's values and the runner's variables, before any request
+        (selection has refused what may not come with them)."""
         client = _client(inputs, terms)
         check_secret("refresh-token", inputs.get("refresh-token"), terms)
         name = inputs.get("refresh-token-secret-name")
@@ -111,9 +105,7 @@ class UserContext:
                 "from, so that the rotated refresh token is stored back into it."
             )
         if not inputs.get("github-token"):
-            raise InputError(
-                f"github-token is empty: {terms.set_credentials} It {github.PERMISSION}"
-            )
+            raise InputError(f"github-token is empty: {EMPTY_INPUT} It {github.PERMISSION}")
         if not environ.get("GITHUB_API_URL", "").strip():
             raise InputError(
                 "GITHUB_API_URL is not set: GitHub's runner sets it for every step; this mode "
@@ -147,16 +139,21 @@ class UserContext:
                     f"{exc.message} The rotated refresh token was stored in the {store.where}."
                 ) from None
             self._keep(tokens.refresh_token, key, tokens.scope)
+        rotated = oauth2.stamp()  # a keep-alive schedule's summary says when, each run
         host = self.common.endpoint.host
         scopes = f" for {tokens.scope}" if tokens.scope else ""
-        lasting = f", valid for {tokens.expires_in} s" if tokens.expires_in else ""
+        lasting = (
+            f", valid for {tokens.expires_in} s (until {tokens.expires_at})"
+            if tokens.expires_in
+            else ""
+        )
         return TokenResult(
             tokens.access_token,
             "user",
             [
-                f"- Checked that the {store.where} can be written ({check.done}).",
-                f"- Refreshed a user access token at {host}{scopes}{lasting}.",
-                f"- Stored the rotated refresh token in the {store.where}.",
+                f"Checked that the {store.where} can be written ({check.done}).",
+                f"Refreshed a user access token at {host}{scopes}{lasting}.",
+                f"Stored the rotated refresh token in the {store.where} at {rotated}.",
             ],
             {
                 "expires-in": tokens.expires_in,

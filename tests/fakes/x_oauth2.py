@@ -1,4 +1,4 @@
-"""X's OAuth 2.0 user-context endpoints, served by the fake X API (tests/fake_x.py).
+"""X's OAuth 2.0 user-context endpoints, served by the fake X API (fakes/x.py).
 
 - ``GET /i/oauth2/authorize`` checks the request as X does (known client, registered
   redirect URI, scopes, PKCE challenge, state), then approves (302 to
@@ -10,11 +10,13 @@
 - ``POST /2/oauth2/revoke``: ``{"revoked":true}``; a revoked token is refused from then on.
 - ``GET /2/users/me``, ``POST /2/tweets`` and ``GET /2/tweets`` with user access tokens.
 
-Error texts are X's own, as its docs and its users' reports show them. The state and the
-knobs are `OAuth2`, at ``FakeX.oauth2``. Faults (``OAuth2.faults``, one per token request;
-``OAuth2.revoke_faults``, one per revocation) say whether X rotated: ``status``,
-``retry-after``, ``reset-at``, ``html``, ``reset`` and ``stall`` happen before X looks at it;
-``lost-answer`` and ``slow`` after it did.
+Error texts are X's own, as its docs and its users' reports show them; with
+``OAuth2.rfc_errors`` (``--rfc-errors``) the token endpoint answers in RFC 6749's codes
+instead, as a spec-compliant server does (``invalid_grant`` for a used refresh token).
+The state and the knobs are `OAuth2`, at ``FakeX.oauth2``. Faults (server.py's:
+``OAuth2.faults``, one per token request; ``OAuth2.revoke_faults``, one per revocation)
+say whether X rotated: those that come before X reads the request leave the refresh token
+as it was; ``lost-answer`` and ``slow`` come after X rotated it (or revoked the token).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit
 
 if TYPE_CHECKING:
-    from fake_x import Handler, Seen
+    from .server import Seen
+    from .x import Handler
 
 # Realistic credentials: X's client IDs are base64url of "<20 chars>:1:ci" (confidential)
 # or ":1:na" (native, public); secrets are 50 characters of the base64url alphabet.
@@ -97,19 +100,6 @@ ERROR_PAGE = (
     b"<p>You weren't able to give access to the App. Go back and try logging in again.</p>"
     b"</body></html>"
 )
-BEFORE = {  # faults acted out before X looks at the request: nothing rotated
-    "status": "status:CODE - that status with an X problem body",
-    "retry-after": "retry-after:S - 429 with Retry-After: S (default 1)",
-    "reset-at": "reset-at:S - 429 with only x-rate-limit-reset S seconds from now",
-    "html": "html:CODE - that status with an HTML page, as a proxy sends",
-    "reset": "reset - the connection reset before X reads the request",
-    "stall": "stall:S - S seconds of silence (default 3), then a reset: X never saw it",
-}
-AFTER = {  # faults acted out after X processed the request: rotated (or revoked)!
-    "lost-answer": "lost-answer[:CODE] - X processes it, then the connection is reset "
-    "(or a proxy answers CODE instead)",
-    "slow": "slow:S - X processes it, then answers after S seconds (default 3)",
-}
 
 
 def make_token(kind: str) -> str:
@@ -177,6 +167,7 @@ class OAuth2:
 
     clients: dict[str, Client] = field(default_factory=_default_clients)
     decision: str = "approve"  # what the account owner answers at authorize: or "deny"
+    rfc_errors: bool = False  # answer in RFC 6749's error codes (RFC_WORDS), not X's words
     granted: tuple[str, ...] | None = None  # the scopes a code grants, if not those asked for
     user: dict[str, str] = field(default_factory=lambda: dict(USER))
     access_lifetime: int = 7200
@@ -243,10 +234,6 @@ class OAuth2:
     def revoke_requests(self) -> list[Seen]:
         return [r for r in self.requests if urlsplit(r.path).path == REVOKE]
 
-    def next_fault(self, queue: list[str]) -> str:
-        with self.lock:
-            return queue.pop(0) if queue else "ok"
-
     # -- X's side ----------------------------------------------------------------
     def _new(self, kind: str, client_id: str, scopes: tuple[str, ...]) -> Token:
         """Issue a token (the caller holds the lock)."""
@@ -285,11 +272,29 @@ def _error(status: int, error: str, description: str | None = None) -> Answer:
     return status, body
 
 
+# What a spec-compliant server answers (RFC 6749, section 5.2) where X says it in words.
+RFC_WORDS = {
+    INVALID_TOKEN: ("invalid_grant", "The refresh token is invalid, expired or revoked."),
+    INVALID_CODE: ("invalid_grant", "The authorization code is invalid or expired."),
+    REDIRECT_MISMATCH: ("invalid_grant", "The redirect_uri does not match the authorization's."),
+    VERIFIER_MISMATCH: ("invalid_grant", "The code_verifier does not match the code_challenge."),
+    BAD_GRANT_TYPE: ("unsupported_grant_type", "Only authorization_code and refresh_token."),
+    NO_AUTH_HEADER: ("invalid_client", "Client authentication failed."),
+}
+
+
+def _in_rfc_words(answer: Answer) -> Answer:
+    """X's error answer as a spec-compliant server words it."""
+    status, body = answer
+    said = RFC_WORDS.get(body.get("error_description", ""))
+    return answer if said is None else _error(status, *said)
+
+
 def _missing(name: str) -> Answer:
     return _error(400, "invalid_request", f"Missing required parameter [{name}].")
 
 
-def _problem(
+def problem(
     handler: Handler,
     status: int,
     detail: str | None = None,
@@ -301,7 +306,7 @@ def _problem(
     """An API error as X's v2 API writes it (RFC 7807)."""
     phrase = HTTPStatus(status).phrase
     body = {"title": title or phrase, "detail": detail or phrase, "type": kind, "status": status}
-    handler._send(status, json.dumps(body).encode(), "application/problem+json", headers)
+    handler.send(status, json.dumps(body).encode(), "application/problem+json", headers)
 
 
 def _form(seen: Seen) -> dict[str, str]:
@@ -321,46 +326,6 @@ def _caller(handler: Handler, seen: Seen) -> Token | str | None:
         return "app"
     token = fake.oauth2.tokens.get(value)
     return token if token is not None and token.kind == "access" and token.usable() else None
-
-
-# -- faults -----------------------------------------------------------------------------
-def _before(handler: Handler, fault: str) -> bool:
-    """Act out a fault that comes before X reads the request; False: answer normally."""
-    name, _, arg = fault.partition(":")
-    if name == "ok" or name in AFTER:
-        return False
-    if name == "status":
-        _problem(handler, int(arg))
-    elif name == "retry-after":
-        _problem(handler, 429, headers={"Retry-After": arg or "1"})
-    elif name == "reset-at":
-        reset = str(int(time.time()) + int(arg or "1"))
-        _problem(handler, 429, headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": reset})
-    elif name == "html":
-        handler._send(int(arg), b"<html><body><h1>Bad Gateway</h1></body></html>", "text/html")
-    elif name in ("reset", "stall"):
-        time.sleep(float(arg or "3") if name == "stall" else 0)
-        handler._reset()
-    else:
-        raise ValueError(f"unknown OAuth 2.0 fault {fault!r}")
-    return True
-
-
-def _after(handler: Handler, fault: str, answer: Answer) -> None:
-    """Send X's answer, or act out a fault that comes after X processed the request."""
-    name, _, arg = fault.partition(":")
-    if name == "lost-answer":
-        if arg:  # a proxy's error page instead of X's answer
-            handler._send(
-                int(arg), b"<html><body><h1>Gateway Timeout</h1></body></html>", "text/html"
-            )
-        else:
-            handler._reset()
-        return
-    if name == "slow":
-        time.sleep(float(arg or "3"))
-    status, body = answer
-    handler._send(status, json.dumps(body).encode())
 
 
 # -- the OAuth 2.0 endpoints ------------------------------------------------------------------
@@ -494,7 +459,7 @@ def _authorize(handler: Handler, seen: Seen) -> None:
         or method is None
         or not 0 < len(state) <= 500
     ):
-        handler._send(400, ERROR_PAGE, "text/html; charset=utf-8")  # X shows a page: no redirect
+        handler.send(400, ERROR_PAGE, "text/html; charset=utf-8")  # X shows a page: no redirect
         return
     if oauth2.decision == "deny":
         params = {"error": "access_denied", "state": state}
@@ -515,7 +480,7 @@ def _authorize(handler: Handler, seen: Seen) -> None:
     else:
         raise ValueError(f"decision must be approve or deny, not {oauth2.decision!r}")
     joiner = "&" if urlsplit(redirect).query else "?"
-    handler._send(
+    handler.send(
         302, b"", "text/html; charset=utf-8", {"Location": redirect + joiner + urlencode(params)}
     )
 
@@ -526,11 +491,11 @@ def _refused(
 ) -> bool:
     """Answer 401/403 as X does when the caller may not do this; False: it may."""
     if caller is None:
-        _problem(handler, 401)
+        problem(handler, 401)
     elif isinstance(caller, str):
         if app:
             return False
-        _problem(
+        problem(
             handler,
             403,
             UNSUPPORTED_AUTH,
@@ -538,7 +503,7 @@ def _refused(
             kind="https://api.twitter.com/2/problems/unsupported-authentication",
         )
     elif not set(scopes) <= set(caller.scopes):
-        _problem(handler, 403)
+        problem(handler, 403)
     else:
         return False
     return True
@@ -546,14 +511,14 @@ def _refused(
 
 def _users_me(handler: Handler, seen: Seen) -> None:
     if not _refused(handler, _caller(handler, seen), READ, app=False):
-        handler._send(200, json.dumps({"data": handler.server.fake.oauth2.user}).encode())
+        handler.send(200, json.dumps({"data": handler.server.fake.oauth2.user}).encode())
 
 
 def _get_tweets(handler: Handler, seen: Seen) -> None:
     if not _refused(handler, _caller(handler, seen), READ, app=True):
         ids = dict(parse_qsl(urlsplit(seen.path).query)).get("ids", "20")
         body = {"data": [{"id": ids, "text": "just setting up my twttr"}]}
-        handler._send(200, json.dumps(body).encode())
+        handler.send(200, json.dumps(body).encode())
 
 
 def _post_tweet(handler: Handler, seen: Seen) -> None:
@@ -564,7 +529,7 @@ def _post_tweet(handler: Handler, seen: Seen) -> None:
         if not isinstance(text, str):
             raise TypeError(text)
     except (ValueError, KeyError, TypeError):
-        _problem(
+        problem(
             handler,
             400,
             "One or more parameters to your request was invalid.",
@@ -577,10 +542,10 @@ def _post_tweet(handler: Handler, seen: Seen) -> None:
         tweet_id = str(next(oauth2._ids))
         oauth2.tweets.append({"id": tweet_id, "text": text, "username": oauth2.user["username"]})
     body = {"data": {"edit_history_tweet_ids": [tweet_id], "id": tweet_id, "text": text}}
-    handler._send(201, json.dumps(body).encode())
+    handler.send(201, json.dumps(body).encode())
 
 
-# -- dispatch from fake_x.Handler ---------------------------------------------------------
+# -- dispatch from x.Handler -----------------------------------------------------------------------
 def handle_get(handler: Handler, seen: Seen) -> bool:
     """Answer a GET that is X's OAuth 2.0 or user-context business; False: not ours."""
     oauth2: OAuth2 = handler.server.fake.oauth2
@@ -604,9 +569,11 @@ def handle_post(handler: Handler, seen: Seen) -> bool:
     if path in (TOKEN, REVOKE):
         oauth2.requests.append(seen)
         queue = oauth2.faults if path == TOKEN else oauth2.revoke_faults
-        fault = oauth2.next_fault(queue)
-        if not _before(handler, fault):
-            _after(handler, fault, (_exchange if path == TOKEN else _revocation)(oauth2, seen))
+        fault = handler.server.fake.next_fault(queue)
+        if not handler.act(fault):
+            answer = (_exchange if path == TOKEN else _revocation)(oauth2, seen)
+            status, body = _in_rfc_words(answer) if oauth2.rfc_errors else answer
+            handler.answer(fault, status, json.dumps(body).encode())
     elif path == "/2/tweets":
         _post_tweet(handler, seen)
     else:
@@ -614,7 +581,7 @@ def handle_post(handler: Handler, seen: Seen) -> bool:
     return True
 
 
-# -- the command line (python tests/fake_x.py --help) ---------------------------------------
+# -- the command line (python -m fakes --help) -----------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The fake's OAuth 2.0 options."""
     group = parser.add_argument_group(
@@ -642,6 +609,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--deny", action="store_true", help="authorize answers access_denied instead of a code"
     )
     group.add_argument(
+        "--rfc-errors",
+        action="store_true",
+        help="word token errors in RFC 6749's codes (invalid_grant, ...), not X's words",
+    )
+    group.add_argument(
         "--oauth2-fault",
         action="append",
         default=[],
@@ -655,7 +627,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def configure(oauth2: OAuth2, args: argparse.Namespace) -> str:
     """Apply the OAuth 2.0 options; return what to print: the client and a refresh token."""
     if args.client_secret and not args.client_id:
-        raise SystemExit("fake_x.py: --client-secret needs --client-id")
+        raise SystemExit("python -m fakes: --client-secret needs --client-id")
     uris = tuple(args.redirect_uri) or (REDIRECT_URI,)
     for client in oauth2.clients.values():
         client.redirect_uris = list(uris)
@@ -664,6 +636,7 @@ def configure(oauth2: OAuth2, args: argparse.Namespace) -> str:
         client_id, secret = args.client_id, args.client_secret
         oauth2.register(client_id, secret, uris)
     oauth2.decision = "deny" if args.deny else "approve"
+    oauth2.rfc_errors = args.rfc_errors
     oauth2.faults, oauth2.revoke_faults = list(args.oauth2_fault), list(args.oauth2_revoke_fault)
     refresh = oauth2.issue_refresh_token(client_id, tuple(args.scope.split()))
     lines = [
@@ -672,8 +645,3 @@ def configure(oauth2: OAuth2, args: argparse.Namespace) -> str:
         f"  a refresh token it accepts once: {refresh}",
     ]
     return "\n".join(lines)
-
-
-def fault_help() -> str:
-    """The OAuth 2.0 faults, for --help."""
-    return "\n".join(f"  {text}" for text in (*BEFORE.values(), *AFTER.values()))

@@ -13,8 +13,8 @@ A PUT's ``{"encrypted_value", "key_id"}`` is opened with the private key
 value ever stored: `FakeGitHub.history`. Tokens have a kind (`FakeGitHub.add_token`):
 "write" (Secrets: read and write), "read" (Secrets: read-only) and "github_token" (the
 job's GITHUB_TOKEN, which may not touch secrets); the answers and their error bodies are
-GitHub's. Faults, one per request of a route: ``FakeGitHub.faults["public-key"]`` and
-``FakeGitHub.faults["put"]``.
+GitHub's. Faults (server.py's, and GitHub's own rate limits ``primary`` and ``secondary``),
+one per request of a route: ``FakeGitHub.faults["public-key"]``, ``["put"]``, ``["delete"]``.
 """
 
 from __future__ import annotations
@@ -24,38 +24,22 @@ import binascii
 import json
 import re
 import secrets
-import socket
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from http import HTTPStatus
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, SealedBox
 
-from fake_x import Recording, Seen
+from . import server
+from .server import Fake, Seen, Server
 
 REPOSITORY = "owner/repo"
 API_VERSIONS = ("2022-11-28",)  # what GitHub serves; a request without the header gets it
 DOCS = "https://docs.github.com/rest/actions/secrets"
 KINDS = ("write", "read", "github_token")
-FAULTS = {
-    "status": "status:CODE - that status with GitHub's error body (401 Bad credentials, 403 "
-    "Resource not accessible by personal access token, 404 Not Found; 429 with Retry-After: 1)",
-    "retry-after": "retry-after:S - 429, secondary rate limit, with Retry-After: S (default 1)",
-    "secondary": "secondary:CODE:S - CODE (403 or 429), secondary rate limit, with Retry-After:"
-    " S, or none if S is empty",
-    "primary": "primary:CODE:S - CODE (403 or 429), primary rate limit: x-ratelimit-remaining"
-    " 0, x-ratelimit-reset S seconds from now, no Retry-After",
-    "reset": "reset - the connection reset before GitHub reads the request",
-    "stall": "stall:S - S seconds of silence (default 3), then a reset: GitHub never saw it",
-    "slow": "slow:S - GitHub does the work (a PUT stores), then answers after S seconds",
-    "lost-answer": "lost-answer[:CODE] - GitHub does the work (a PUT stores), then the "
-    "connection is reset (or a proxy answers CODE instead)",
-}
 _MESSAGES = {  # what GitHub says with these statuses on these routes
     401: "Bad credentials",
     403: "Resource not accessible by personal access token",
@@ -73,7 +57,7 @@ _BASE64 = re.compile(
 )
 
 
-def make_token(kind: str) -> str:
+def _new_token(kind: str) -> str:
     """A token shaped like GitHub's: a fine-grained PAT, or an installation token (ghs_)."""
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
     if kind == "github_token":
@@ -97,26 +81,29 @@ class Store:
         return base64.b64encode(bytes(self.private_key.public_key)).decode()
 
 
-class FakeGitHub:
-    """State shared by the handler threads; tests change it between requests."""
+@dataclass
+class FakeGitHub(Fake):
+    """GitHub's state: the repository's secrets and its environments', the tokens it
+    knows; tests change it between requests. Faults: one per request of a route
+    (`faults["public-key"]`, `faults["put"]`, `faults["delete"]`)."""
 
-    def __init__(
-        self, repository: str = REPOSITORY, environments: tuple[str, ...] = ("production",)
-    ) -> None:
-        self.repository = repository
-        self.prefix = ""  # the API's path, as GitHub Enterprise Server's /api/v3
-        self.stores: dict[str | None, Store] = {None: Store()}
-        self.stores.update({env.lower(): Store() for env in environments})
-        self.tokens: dict[str, str] = {}  # token -> kind
-        self.faults: dict[str, list[str]] = {"public-key": [], "put": [], "delete": []}
-        self.requests: list[Seen] = []
-        self.lock = threading.Lock()
+    repository: str = REPOSITORY
+    environments: InitVar[tuple[str, ...]] = ("production",)
+    prefix: str = ""  # the API's path, as GitHub Enterprise Server's /api/v3
+    stores: dict[str | None, Store] = field(init=False)
+    tokens: dict[str, str] = field(default_factory=dict)  # token -> kind
+    faults: dict[str, list[str]] = field(
+        default_factory=lambda: {"public-key": [], "put": [], "delete": []}
+    )
+
+    def __post_init__(self, environments: tuple[str, ...]) -> None:
+        self.stores = {None: Store(), **{env.lower(): Store() for env in environments}}
 
     def add_token(self, kind: str = "write") -> str:
         """Register a new token of that kind ("write", "read" or "github_token")."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-        token = make_token(kind)
+        token = _new_token(kind)
         self.tokens[token] = kind
         return token
 
@@ -151,11 +138,6 @@ class FakeGitHub:
     def key_requests(self) -> list[Seen]:
         return [r for r in self.requests if r.path.endswith("/secrets/public-key")]
 
-    def next_fault(self, route: str) -> str:
-        with self.lock:
-            queue = self.faults[route]
-            return queue.pop(0) if queue else "ok"
-
 
 class Refused(Exception):
     """GitHub's error answer: a status and a message."""
@@ -165,20 +147,22 @@ class Refused(Exception):
         self.status, self.message, self.doc = status, message, doc
 
 
-class Handler(Recording):
-    server: Server
+class Handler(server.Handler):
+    """GitHub's Actions secrets API."""
+
+    server: Server[FakeGitHub]
 
     # -- plumbing -----------------------------------------------------------
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        if body:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("X-GitHub-Api-Version-Selected", API_VERSIONS[0])
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
+    def send(
+        self,
+        status: int,
+        body: bytes,
+        ctype: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """As GitHub answers: no Content-Type without a body, and the API version served."""
+        version = {"X-GitHub-Api-Version-Selected": API_VERSIONS[0]}
+        super().send(status, body, ctype if body else "", {**version, **(headers or {})})
 
     def _refuse(self, refused: Refused, headers: dict[str, str] | None = None) -> None:
         body = {
@@ -186,17 +170,17 @@ class Handler(Recording):
             "documentation_url": refused.doc or "https://docs.github.com/rest",
             "status": str(refused.status),
         }
-        self._send(refused.status, json.dumps(body).encode(), headers)
+        self.send(refused.status, json.dumps(body).encode(), headers=headers)
 
     # -- routes ---------------------------------------------------------------
     def do_GET(self) -> None:
-        self._serve(self._record())
+        self._serve(self.record())
 
     def do_PUT(self) -> None:
-        self._serve(self._record())
+        self._serve(self.record())
 
     def do_DELETE(self) -> None:
-        self._serve(self._record())
+        self._serve(self.record())
 
     def _serve(self, seen: Seen) -> None:
         path = urlsplit(seen.path).path
@@ -216,8 +200,9 @@ class Handler(Recording):
             self._refuse(Refused(404, "Not Found"))
             return
         route = "public-key" if getting else seen.method.lower()
-        fault = self.server.fake.next_fault(route)
-        if self._before(fault):
+        fake = self.server.fake
+        fault = fake.next_fault(fake.faults[route])
+        if self.act(fault):
             return
         environment = environment and unquote(environment)
         what = "an-environment" if environment else "a-repository"
@@ -239,7 +224,7 @@ class Handler(Recording):
         except Refused as refused:
             self._refuse(refused)
             return
-        self._after(fault, status, json.dumps(body).encode() if body is not None else b"")
+        self.answer(fault, status, json.dumps(body).encode() if body is not None else b"")
 
     def _authorize(self, seen: Seen, repository: str, environment: str | None, doc: str) -> Store:
         """The store this request may use, checked in GitHub's order; or Refused."""
@@ -309,81 +294,44 @@ class Handler(Recording):
                 raise Refused(404, "Not Found", doc)
         return 204, None
 
-    # -- faults -----------------------------------------------------------------
-    def _before(self, fault: str) -> bool:
-        """Act out a fault that comes before GitHub reads the request; False: none."""
-        name, _, arg = fault.partition(":")
-        if name in ("ok", "slow", "lost-answer"):
-            return False
-        if name == "status":
-            status = int(arg)
-            headers = {"Retry-After": "1"} if status == 429 else None
-            self._refuse(Refused(status, _MESSAGES.get(status, HTTPStatus(status).phrase)), headers)
-        elif name == "retry-after":
-            message = (
-                "You have exceeded a secondary rate limit. "
-                "Please wait a few minutes before you try again."
-            )
-            doc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-            self._refuse(Refused(429, message, doc), {"Retry-After": arg or "1"})
-        elif name == "secondary":
-            code, _, wait = arg.partition(":")
-            message = (
-                "You have exceeded a secondary rate limit. "
-                "Please wait a few minutes before you try again."
-            )
-            doc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-            self._refuse(Refused(int(code), message, doc), {"Retry-After": wait} if wait else {})
-        elif name == "primary":
-            code, _, wait = arg.partition(":")
-            reset = int(time.time() + float(wait or "1") + 0.999)
-            headers = {
-                "x-ratelimit-limit": "5000",
-                "x-ratelimit-remaining": "0",
-                "x-ratelimit-used": "5000",
-                "x-ratelimit-reset": str(reset),
-                "x-ratelimit-resource": "core",
-            }
-            message = "API rate limit exceeded for user ID 1."
-            doc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
-            self._refuse(Refused(int(code), message, doc), headers)
-        elif name in ("reset", "stall"):
-            time.sleep(float(arg or "3") if name == "stall" else 0)
-            self._reset()
-        else:
-            raise ValueError(f"unknown GitHub fault {fault!r}")
-        return True
+    # -- GitHub's words for the faults every fake has, and its own -------------------------
+    def refusal(self, status: int) -> None:
+        """GitHub's error body: 401 Bad credentials, 403 Resource not accessible by personal
+        access token, 404 Not Found (429 with Retry-After: 1)."""
+        headers = {"Retry-After": "1"} if status == 429 else None
+        self._refuse(Refused(status, _MESSAGES.get(status, HTTPStatus(status).phrase)), headers)
 
-    def _after(self, fault: str, status: int, body: bytes) -> None:
-        """Answer, or act out a fault that comes after GitHub did the work."""
-        name, _, arg = fault.partition(":")
-        if name == "lost-answer":
-            if arg:
-                self._refuse(Refused(int(arg), HTTPStatus(int(arg)).phrase))
-            else:
-                self._reset()
+    def limited(self, status: int = 429, *, wait: str = "", until: int | None = None) -> None:
+        """GitHub's secondary rate limit (Retry-After: `wait`, if any), or, with `until`, its
+        primary one (x-ratelimit-remaining 0, x-ratelimit-reset, no Retry-After)."""
+        doc = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+        if until is None:
+            message = (
+                "You have exceeded a secondary rate limit. "
+                "Please wait a few minutes before you try again."
+            )
+            self._refuse(Refused(status, message, doc), {"Retry-After": wait} if wait else {})
             return
-        if name == "slow":
-            time.sleep(float(arg or "3"))
-        self._send(status, body)
+        headers = {
+            "x-ratelimit-limit": "5000",
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-used": "5000",
+            "x-ratelimit-reset": str(until),
+            "x-ratelimit-resource": "core",
+        }
+        self._refuse(Refused(status, "API rate limit exceeded for user ID 1.", doc), headers)
+
+    def fault_secondary(self, arg: str) -> None:
+        """secondary:CODE:S - CODE (403 or 429), secondary rate limit, with Retry-After: S, or
+        none if S is empty"""
+        code, _, wait = arg.partition(":")
+        self.limited(int(code), wait=wait)
+
+    def fault_primary(self, arg: str) -> None:
+        """primary:CODE:S - CODE (403 or 429), primary rate limit: x-ratelimit-remaining 0,
+        x-ratelimit-reset S seconds from now, no Retry-After"""
+        code, _, wait = arg.partition(":")
+        self.limited(int(code), until=int(time.time() + float(wait or "1") + 0.999))
 
 
-class Server(ThreadingHTTPServer):
-    """The HTTP server on loopback; `fake` holds the state."""
-
-    daemon_threads = True
-
-    def __init__(self, fake: FakeGitHub, host: str = "127.0.0.1", port: int = 0) -> None:
-        if ":" in host:
-            self.address_family = socket.AF_INET6
-        super().__init__((host, port), Handler)
-        self.fake = fake
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Faults break connections on purpose: stay quiet."""
-
-    def start(self) -> str:
-        """Serve in a thread; return the base URL (what the runner passes as GITHUB_API_URL)."""
-        threading.Thread(target=self.serve_forever, args=(0.01,), daemon=True).start()
-        host, port = str(self.server_address[0]), self.server_address[1]
-        return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+FakeGitHub.handler = Handler

@@ -1,4 +1,8 @@
-"""A minimal HTTPS (CONNECT) proxy on loopback that records the tunnels it opens."""
+"""A minimal HTTPS (CONNECT) proxy on loopback that records the tunnels it opens.
+
+It tunnels to loopback only, and to the `routes` it is given (host:port to a loopback
+address): a real runner reaches the fake GitHub as api.github.com through it.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +26,12 @@ class _Tunnel(socketserver.BaseRequestHandler):
         method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
         self.server.received.append(f"{method} {target}")
         host, _, port = target.rpartition(":")
-        if method != "CONNECT" or host not in ("127.0.0.1", "localhost"):
+        route = self.server.routes.get(target)
+        if method != "CONNECT" or not (route or host in ("127.0.0.1", "localhost")):
             self.request.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
             return
         self.server.seen.append(target)
-        with socket.create_connection((host, int(port)), timeout=10) as upstream:
+        with socket.create_connection(route or (host, int(port)), timeout=10) as upstream:
             self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
             peers = {self.request: upstream, upstream: self.request}
             while True:
@@ -45,16 +50,25 @@ class _Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     seen: list[str]
     received: list[str]
+    routes: dict[str, tuple[str, int]]
 
 
 class ConnectProxy:
     """`with ConnectProxy() as proxy:` proxy.url for HTTPS_PROXY; what it saw and opened."""
 
-    def __enter__(self) -> ConnectProxy:
+    def __init__(self, routes: dict[str, tuple[str, int]] | None = None) -> None:
+        self.routes = routes or {}
+
+    def start(self) -> str:
+        """Serve in a thread; return the URL for HTTPS_PROXY."""
         self._server = _Server(("127.0.0.1", 0), _Tunnel)
-        self._server.seen, self._server.received = [], []
+        self._server.seen, self._server.received, self._server.routes = [], [], self.routes
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.url
+
+    def __enter__(self) -> ConnectProxy:
+        self.start()
         return self
 
     @property
