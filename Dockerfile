@@ -17,7 +17,8 @@ ENTRYPOINT ["/app/bin/main"]
 # The dependencies, hash-locked, binary-only, without dependency resolution (so
 # actions-toolkit's PyGithub never enters), and without what the wheels carry that
 # never runs (actions-toolkit's top-level tests package, console scripts). Before the
-# source, so that a source change leaves this layer alone.
+# source (the script that compiles comes along), so that a source change leaves this
+# layer alone.
 COPY requirements.txt scripts/image_bytecode.py /usr/local/share/xbearer/
 RUN python -m pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
         --no-compile --require-hashes --no-deps --only-binary=:all: \

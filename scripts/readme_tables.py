@@ -58,7 +58,7 @@ MEASURES = {
     ),
     "fresh_job": (
         "a job on a fresh runner: pull the released image by digest, one request (median of 5)",
-        "build the Dockerfile there, one request",
+        "build the Dockerfile's default target there with BuildKit, one request",
         "both paths first pull the base, which dominates here: the offline stand-in for "
         "`python:3.13-slim` is one large layer that this engine unpacks slowly, while the "
         "build the release path saves is short, because PyPI is milliseconds away. On "
@@ -87,9 +87,9 @@ MEASURES = {
         "rebuild after one source change (best of 3)",
         "our cold build",
         "a source change rebuilds the two steps after it: copying the source, and compiling "
-        "what the modes load, in one pass, the packages' and the standard library's part "
-        "included, which a second pass before the source would spare at the price of a "
-        "plainer build. A job on `@main` never rebuilds: it starts with no layer cache.",
+        "what the modes load in one pass, the packages' and the standard library's part "
+        "included (a second pass before the source would spare that part, and make the "
+        "build less plain). A job on `@main` never rebuilds: it starts with no layer cache.",
     ),
     "native_warm": (
         "the native action (no Docker), warm, as a later step of the same job: its packages "
