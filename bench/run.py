@@ -529,7 +529,7 @@ def native_rows(context: Path, base: str, url: str) -> dict[str, Row]:
 
 
 def report(results: dict[str, Row]) -> None:
-    print(f"{'measure':<20} {'ours':>12} {'reference':>12} {'ratio':>7} {'target':>7}")
+    print(f"{'measure':<24} {'ours':>12} {'reference':>12} {'ratio':>7} {'target':>7}")
     for name, row in results.items():
         by_time = "ours_s" in row
         ours, reference = (
@@ -540,7 +540,7 @@ def report(results: dict[str, Row]) -> None:
         row["ratio"], row["target"] = ours / reference, TARGETS[name]
         unit, scale = ("s", 1.0) if by_time else ("MB", 1e6)
         print(
-            f"{name:<20} {ours / scale:>10.2f}{unit:>2} {reference / scale:>10.2f}{unit:>2} "
+            f"{name:<24} {ours / scale:>10.2f}{unit:>2} {reference / scale:>10.2f}{unit:>2} "
             f"{row['ratio']:>7.2f} {'≤ ' + str(TARGETS[name]):>7}"
         )
     if "fresh_job" in results:
