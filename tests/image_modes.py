@@ -269,10 +269,11 @@ def run_mode(
 
 
 def compiled_at_run_time(name: str, ca: trustme.CA, workspace: Path, image: str) -> list[str]:
-    """What a run of this mode in `image` compiled: the entry point as the image runs it,
-    but with bytecode writing allowed (no -B), so that a module imported without valid
-    bytecode in the image is compiled and its .pyc written into the container, where
-    `docker diff` sees it."""
+    """Run this mode in `image` with every check of `run_mode`, and say what the run
+    compiled: the entry point as the image runs it, but with bytecode writing allowed
+    (no -B), so that a module imported without valid bytecode in the image is compiled
+    and its .pyc written into the container, where `docker diff` sees it. One run proves
+    both that the mode works in the image and that it compiles nothing there."""
     container = f"{image.replace(':', '-')}-diff-{os.getpid()}"
     try:
         run_mode(
