@@ -23,6 +23,19 @@ ROOT = ghrunner.ROOT
 REPOSITORY = "octo-org/widgets"
 
 
+def _runner_step(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m fakes.runner` as the workflow's step runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "fakes.runner"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[dict[str, str], dict[str, str], Path]]:
     """The runner module's outputs and job variables, as the runner reads its files."""
@@ -36,15 +49,7 @@ def served(tmp_path: Path) -> Iterator[tuple[dict[str, str], dict[str, str], Pat
         "GITHUB_REPOSITORY": REPOSITORY,
         **{f"GITHUB_{kind}": str(path) for kind, path in files.items()},
     }
-    started = subprocess.run(
-        [sys.executable, "-m", "fakes.runner"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+    started = _runner_step(env, tmp_path)
     assert started.returncode == 0, started.stdout + started.stderr
     pid = int(started.stdout.split("(process ", 1)[1].split(")", 1)[0])
     try:
@@ -68,15 +73,7 @@ def test_fakes_that_fail_to_start_say_why_at_once_from_their_log(tmp_path: Path)
         "RUNNER_TEMP": str(runner_temp),
     }
     started = time.monotonic()
-    failed = subprocess.run(
-        [sys.executable, "-m", "fakes.runner"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
+    failed = _runner_step(env, tmp_path)
     assert failed.returncode == 1 and time.monotonic() - started < 30, failed.stderr
     (log,) = runner_temp.glob("xbearer-fakes-*/fakes.log")
     assert failed.stderr.startswith(
