@@ -236,3 +236,32 @@ def test_the_readme_states_the_budget_with_the_wait_each_retry_may_add() -> None
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     stated = f"(retries + 1) × timeout + {WAIT_PER_RETRY:g} s per retry"
     assert readme.count(stated) == 2
+
+
+def _native_jobs(doc: object) -> list[tuple[dict, dict]]:
+    """(workflow, job) for each job of a workflow that uses the native action."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("jobs"), dict):
+        return []
+    return [
+        (doc, job)
+        for job in doc["jobs"].values()
+        if any(
+            str(step.get("uses", "")).startswith("OWNER/REPO/native")
+            for step in job.get("steps", [])
+        )
+    ]
+
+
+def test_the_native_examples_run_their_shell_steps_in_bash_on_every_runner() -> None:
+    """The native action's examples are for Windows too, whose default shell is
+    PowerShell: a step that reads `$BEARER` there sends an empty token. Each run step
+    of such a job says `shell: bash`, or the job or workflow makes it the default."""
+    texts = [p.read_text() for p in sorted((ROOT / "examples").glob("*.yml"))]
+    texts += re.findall(r"```yaml\n(.*?)```", README, re.S)
+    jobs = [pair for text in texts for pair in _native_jobs(yaml.safe_load(text))]
+    assert jobs
+    for workflow, job in jobs:
+        default = (job.get("defaults") or workflow.get("defaults") or {}).get("run", {})
+        for step in job["steps"]:
+            if "run" in step and "$" in step["run"]:
+                assert (step.get("shell") or default.get("shell")) == "bash", step
